@@ -1,0 +1,215 @@
+/**
+ * @file
+ * panim — real-time portrait animation on the CPU. This is the whole public API of libpanim.
+ *
+ * Conventions (read once):
+ *  - Every function that can fail returns 0 or a negative error code (enum pa_err);
+ *    pa_strerror() names it. The failing module has already logged the details once.
+ *  - Objects come in create/destroy pairs; every destroy accepts NULL.
+ *  - Pointers passed in are borrowed for the duration of the call unless the comment says
+ *    "must outlive ...". Pointers returned by non-create functions are borrowed from the
+ *    object that returned them.
+ *  - Images are 8-bit, interleaved, with explicit strides in bytes. Pixel coordinates put
+ *    the centre of the top-left pixel at (0.5, 0.5).
+ *  - Nothing in the library creates threads; parallel work runs on a pool the caller passes
+ *    (struct pa_parallel, a thin wrapper over pthreadpool).
+ */
+#ifndef PANIM_H
+#define PANIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** X-macro list: name, value, message. Values are negative errno-style codes. */
+#define PA_ERR_LIST(X)                                                                            \
+    X(PA_EINVAL, -1, "invalid argument")                                                          \
+    X(PA_ENOMEM, -2, "out of memory")                                                             \
+    X(PA_EIO, -3, "input/output error")                                                           \
+    X(PA_ENOENT, -4, "no such file or directory")                                                 \
+    X(PA_EINVALDATA, -5, "invalid or corrupt data")                                               \
+    X(PA_EUNSUPPORTED, -6, "not supported")                                                       \
+    X(PA_ECHECKSUM, -7, "checksum mismatch")                                                      \
+    X(PA_EOF, -8, "end of stream")                                                                \
+    X(PA_ENOFACE, -9, "no face found")                                                            \
+    X(PA_EAGAIN, -10, "try again")                                                                \
+    X(PA_EBUG, -11, "internal bug")                                                               \
+    X(PA_EEXTERNAL, -12, "external library or program failed")                                    \
+    X(PA_EOVERFLOW, -13, "size overflow")
+
+enum pa_err {
+    PA_OK = 0,
+#define PA__ERR_ENUM(name, value, msg) name = value,
+    PA_ERR_LIST(PA__ERR_ENUM)
+#undef PA__ERR_ENUM
+};
+
+/** @return a static, human-readable message for an error code (never NULL). */
+const char *pa_strerror(int err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Logging                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+enum pa_log_level { PA_LOG_QUIET = 0, PA_LOG_ERROR, PA_LOG_WARN, PA_LOG_INFO, PA_LOG_DEBUG };
+
+/**
+ * Set log levels from a spec like "info" or "warn,nn:debug,io:info" (the PA_DEBUG variable
+ * uses the same syntax and is read on the first log call).
+ * @return 0, or PA_EINVAL for an unparsable spec.
+ */
+int pa_log_set(const char *spec);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Images                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+enum pa_pixfmt {
+    PA_PIX_GRAY8 = 0, ///< 1 byte per pixel
+    PA_PIX_RGB24,     ///< 3 bytes per pixel, R G B
+    PA_PIX_RGBA32,    ///< 4 bytes per pixel, R G B A
+};
+
+/**
+ * An 8-bit interleaved image. `data` points at the top-left pixel, rows are `stride` bytes
+ * apart (stride >= w * bytes per pixel). An owning image (from pa_image_alloc / load) has
+ * `owner_buf != NULL`; a view borrows someone else's pixels.
+ */
+struct pa_image {
+    uint8_t *data;
+    int stride; ///< bytes between rows
+    int w, h;   ///< pixels
+    enum pa_pixfmt fmt;
+    void *owner_buf; ///< allocation to free, NULL for views
+};
+
+/** @return bytes per pixel of a format (1, 3 or 4). */
+int pa_pixfmt_bpp(enum pa_pixfmt fmt);
+
+/**
+ * Allocate an image with 64-byte aligned rows, padded at the end by at least 16 bytes.
+ * Pixels are zeroed. @return 0, PA_EINVAL for bad sizes, PA_ENOMEM.
+ */
+int pa_image_alloc(struct pa_image *img, int w, int h, enum pa_pixfmt fmt);
+
+/** Free an owning image's pixels and zero the struct; views and zeroed structs are no-ops. */
+void pa_image_free(struct pa_image *img);
+
+/** Make `view` borrow the rectangle (x, y, w, h) of `src`; the rectangle must lie inside. */
+int pa_image_view(struct pa_image *view, const struct pa_image *src, int x, int y, int w, int h);
+
+/**
+ * Load a PNG or JPEG file (detected from its bytes, not its name) as RGB24 (alpha dropped,
+ * grey expanded, no colour management, EXIF orientation applied for JPEG).
+ * @return 0; PA_ENOENT; PA_EINVALDATA for a corrupt or unsupported file (logged with the path).
+ */
+int pa_image_load(struct pa_image *img, const char *path);
+
+/** Decode a PNG or JPEG held in memory (same rules as pa_image_load). `what` names it in logs. */
+int pa_image_decode(struct pa_image *img, const uint8_t *bytes, size_t size, const char *what);
+
+/**
+ * Save as PNG or JPEG, chosen by the extension (.png, .jpg/.jpeg). The file is written to a
+ * temporary name and renamed, so a failed save never leaves a partial file.
+ * @param quality JPEG quality 1..100 (ignored for PNG).
+ */
+int pa_image_save(const struct pa_image *img, const char *path, int quality);
+
+/** Bilinear resize of `src` into `dst` (both allocated, same format, any sizes). */
+int pa_image_resize(const struct pa_image *src, struct pa_image *dst);
+
+/**
+ * Affine warp with bilinear sampling: for every dst pixel centre p (pixel coords, centre at
+ * +0.5), sample src at M·[p;1], where M is a 2x3 row-major matrix mapping dst → src pixel
+ * coordinates (same half-pixel convention). Outside src, `border` (per channel) is used.
+ */
+int pa_image_warp_affine(const struct pa_image *src, struct pa_image *dst, const float m[6],
+                         const uint8_t border[4]);
+
+/**
+ * The same warp writing floats for a network input: dst is h×w×3 float, each channel
+ * mapped as v * scale + offset (e.g. scale 1/127.5, offset -1 → [-1, 1]). Outside src the
+ * border value is 0 before scaling.
+ */
+int pa_image_warp_affine_f32(const struct pa_image *src, float *dst, int w, int h,
+                             const float m[6], float scale, float offset);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Thread pool                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+struct pa_parallel;
+
+/**
+ * Create a pool of `threads` workers (0 or 1 = run everything on the calling thread).
+ * Only the app layer calls this; libraries receive the pool.
+ */
+int pa_parallel_create(struct pa_parallel **out, int threads);
+void pa_parallel_destroy(struct pa_parallel *par);
+/** @return the number of threads (>= 1). */
+int pa_parallel_threads(const struct pa_parallel *par);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Neural networks (TFLite models on XNNPACK or reference kernels)                             */
+/* ------------------------------------------------------------------------------------------ */
+
+struct pa_nn_model;
+struct pa_nn_session;
+
+enum pa_nn_backend {
+    PA_NN_BACKEND_AUTO = 0, ///< XNNPACK when built in, else reference
+    PA_NN_BACKEND_REF,      ///< plain C reference kernels
+    PA_NN_BACKEND_XNNPACK,  ///< one XNNPACK subgraph per model, ref kernels at the boundaries
+};
+
+/** @return "ref", "xnnpack" or "auto". */
+const char *pa_nn_backend_name(enum pa_nn_backend b);
+
+/** @return 1 when the XNNPACK backend was compiled in. */
+int pa_nn_have_xnnpack(void);
+
+/**
+ * Load a .tflite file: map it read-only, validate every offset, build the graph and fold
+ * constants (fp16 weights become f32). The model is immutable and may be shared by sessions
+ * on several threads.
+ * @return 0; PA_ENOENT; PA_EINVALDATA naming the file; PA_EUNSUPPORTED for unknown ops.
+ */
+int pa_nn_model_load(struct pa_nn_model **out, const char *path);
+void pa_nn_model_destroy(struct pa_nn_model *model);
+
+/** Tensor shape query: `which` 0 = inputs, 1 = outputs. dims gets up to 4 entries (NHWC). */
+int pa_nn_model_io(const struct pa_nn_model *model, int which, int index, int dims[4],
+                   int *ndim, const char **name);
+int pa_nn_model_num_io(const struct pa_nn_model *model, int which);
+
+/**
+ * Create a session (per thread): plans the intermediate arena and prepares the backend.
+ * No allocation happens in pa_nn_session_run after this.
+ * @param model must outlive the session.
+ * @param par thread pool, may be NULL (single-threaded); must outlive the session.
+ */
+int pa_nn_session_create(struct pa_nn_session **out, const struct pa_nn_model *model,
+                         enum pa_nn_backend backend, struct pa_parallel *par);
+void pa_nn_session_destroy(struct pa_nn_session *s);
+
+/** @return the backend the session really runs on (never AUTO). */
+enum pa_nn_backend pa_nn_session_backend(const struct pa_nn_session *s);
+
+/** @return the session-owned input/output buffer (f32, NHWC, contiguous), valid until destroy. */
+float *pa_nn_session_input(struct pa_nn_session *s, int index);
+const float *pa_nn_session_output(const struct pa_nn_session *s, int index);
+
+/** Run one inference on the current input buffers. */
+int pa_nn_session_run(struct pa_nn_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PANIM_H */
