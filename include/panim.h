@@ -209,6 +209,105 @@ const float *pa_nn_session_output(const struct pa_nn_session *s, int index);
 /** Run one inference on the current input buffers. */
 int pa_nn_session_run(struct pa_nn_session *s);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Face tracking                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+#define PA_FACE_MAX_POINTS 478 ///< 468 mesh points + 2 × 5 iris points
+#define PA_FACE_MESH_POINTS 468
+
+/**
+ * Head pose: the similarity transform that maps MediaPipe's canonical face mesh (centimetres,
+ * x = the person's left, y up, z out of the face) onto the landmarks:
+ * p = t + scale · F · rot · c with F = diag(1, -1, -1) (see docs/TRACKING.md).
+ * Angles in degrees: yaw > 0 the face turns toward the image right (the person's left),
+ * pitch > 0 chin up, roll > 0 the head tilts counter-clockwise on screen.
+ */
+struct pa_head_pose {
+    float yaw, pitch, roll; ///< degrees
+    float tx, ty, tz;       ///< where the canonical origin lands, image pixels (z same scale)
+    float scale;            ///< image pixels per canonical centimetre
+    float rot[9];           ///< row-major rotation, canonical -> view space (x right, y up)
+};
+
+/**
+ * Expression features, measured on the pose-free (canonical) shape so head turns do not
+ * change them. Index 0 = the person's right side (image left for a frontal face), 1 = left.
+ * Ranges are documented in docs/TRACKING.md; all are 0 for a face not found.
+ */
+struct pa_face_expr {
+    float eye_open[2];   ///< lid gap / eye width: ~0 closed, ~0.3 open, larger = wide
+    float gaze_x[2];     ///< iris offset in the eye, -1..1, > 0 toward the image right
+    float gaze_y[2];     ///< -1..1, > 0 up (needs 478 points; 0 with 468)
+    float mouth_open;    ///< inner-lip gap / mouth width: 0 closed, ~1 wide "O"
+    float mouth_width;   ///< mouth-corner distance / inter-ocular distance
+    float smile;         ///< corner lift relative to the lip centre / mouth width, > 0 smile
+    float pucker;        ///< 1 - mouth width / neutral-ish width, > 0 puckered
+    float brow_raise[2]; ///< brow-to-eye height / inter-ocular distance
+    float jaw_x;         ///< chin sideways offset / inter-ocular distance, > 0 image right
+};
+
+/** What the tracker says about one frame. */
+struct pa_face_state {
+    double t;          ///< timestamp given to pa_tracker_process, seconds
+    int found;         ///< 1 when a face was tracked in this frame
+    int num_faces;     ///< faces found by the most recent detection
+    int detected;      ///< 1 when the detector ran on this frame
+    float score;       ///< face presence probability from the landmark network, 0..1
+    int n_points;      ///< 468 or 478 when found, else 0
+    float pts[PA_FACE_MAX_POINTS][3]; ///< image pixels (x, y), z in x's scale, smaller = closer
+    float box[4];      ///< landmark bounding box x0, y0, x1, y1, image pixels
+    float canonical[PA_FACE_MESH_POINTS][3]; ///< the face shape with the pose removed, cm
+    struct pa_head_pose pose;
+    struct pa_face_expr expr;
+};
+
+enum pa_face_select {
+    PA_FACE_LARGEST = 0, ///< the biggest face (default)
+    PA_FACE_CENTRAL,     ///< the face nearest the image centre
+    PA_FACE_INDEX,       ///< the N-th face in detector order (best score first)
+};
+
+struct pa_tracker_params {
+    int landmarks;             ///< 478 (attention model, default) or 468 (plain model)
+    enum pa_face_select select;
+    int select_index;          ///< for PA_FACE_INDEX
+    float min_detection_score; ///< detector threshold, default 0.5
+    float min_presence;        ///< landmark presence below this = face lost, default 0.5
+    int detect_every_frame;    ///< 1 = run the detector each frame instead of tracking
+    int smooth;                ///< 1 = One Euro filter on landmarks and pose (default)
+    float smooth_min_cutoff;   ///< One Euro min cutoff, Hz (default 1.0 ... see TRACKING.md)
+    float smooth_beta;         ///< One Euro speed coefficient
+    float smooth_d_cutoff;     ///< One Euro derivative cutoff, Hz
+    enum pa_nn_backend backend;
+};
+
+/** @return the defaults (by value, as whisper.cpp does). */
+struct pa_tracker_params pa_tracker_default_params(void);
+
+struct pa_tracker;
+
+/**
+ * Load the models from `models_dir` (face_detection_short_range.tflite, the landmark model,
+ * geometry_pipeline_metadata_landmarks.binarypb) and prepare every buffer.
+ * @param par pool for the networks, may be NULL; must outlive the tracker.
+ * @return 0; PA_ENOENT / PA_EINVALDATA naming the file; PA_ENOMEM.
+ */
+int pa_tracker_create(struct pa_tracker **out, const char *models_dir,
+                      const struct pa_tracker_params *params, struct pa_parallel *par);
+void pa_tracker_destroy(struct pa_tracker *tr);
+
+/**
+ * Track one RGB24 frame. Frames of a stream must come in time order; a still image is a
+ * stream of one (call pa_tracker_reset between unrelated images). No allocation.
+ * @return 0 (also when no face is found: out->found = 0); PA_EINVAL for a bad image.
+ */
+int pa_tracker_process(struct pa_tracker *tr, const struct pa_image *img, double t,
+                       struct pa_face_state *out);
+
+/** Forget the previous frame (next call runs the detector, filters restart). */
+void pa_tracker_reset(struct pa_tracker *tr);
+
 #ifdef __cplusplus
 }
 #endif

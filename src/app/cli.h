@@ -17,7 +17,21 @@ struct pa_cli_command {
 PA_CLI_COMMANDS(PA__CMD_DECL)
 #undef PA__CMD_DECL
 
+#include "panim.h"
+
 /** Default model folder: $PA_MODELS_DIR, else the one configured at build time. */
 const char *pa_cli_models_dir(void);
+
+/** Monotonic clock in milliseconds. */
+double pa_cli_now_ms(void);
+
+/** Parse "auto" / "ref" / "xnnpack"; prints an error and returns PA_EINVAL otherwise. */
+int pa_cli_parse_backend(const char *s, enum pa_nn_backend *out);
+
+/**
+ * Verify (SHA-256) the model files the tracker needs before loading them, so a corrupt or
+ * missing file is reported by name with the fix ("run 'panim models install'").
+ */
+int pa_cli_check_models(const char *dir, int landmarks);
 
 #endif

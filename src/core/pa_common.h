@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/** pi as a double (M_PI is not part of strict C11). */
+#define PA_PI 3.14159265358979323846
+
 #define PA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PA_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PA_MAX(a, b) ((a) > (b) ? (a) : (b))
