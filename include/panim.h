@@ -308,6 +308,120 @@ int pa_tracker_process(struct pa_tracker *tr, const struct pa_image *img, double
 /** Forget the previous frame (next call runs the detector, filters restart). */
 void pa_tracker_reset(struct pa_tracker *tr);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Person segmentation                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+struct pa_segmenter;
+
+/** Load selfie_segmentation.tflite from `models_dir`. @param par may be NULL; must outlive. */
+int pa_segmenter_create(struct pa_segmenter **out, const char *models_dir,
+                        enum pa_nn_backend backend, struct pa_parallel *par);
+void pa_segmenter_destroy(struct pa_segmenter *s);
+
+/**
+ * Person mask of an RGB24 image: `mask` (GRAY8, any size; usually the image's) receives
+ * 0 (background) .. 255 (person), resampled from the network's 256×256 output.
+ */
+int pa_segmenter_run(struct pa_segmenter *s, const struct pa_image *img, struct pa_image *mask);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Animation                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+enum pa_anim_method {
+    PA_ANIM_MESH = 0, ///< landmark-driven 3D mesh reenactment (the real thing)
+    PA_ANIM_AFFINE2D, ///< baseline: the whole portrait moved by a 2D similarity transform
+    PA_ANIM_STATIC,   ///< baseline: the portrait, unmoved
+};
+
+/** Which parts follow the driver (bit mask). */
+enum pa_anim_follow {
+    PA_FOLLOW_POSE = 1,
+    PA_FOLLOW_EXPRESSION = 2, ///< brows, cheeks, jaw: everything not eyes or lips
+    PA_FOLLOW_EYES = 4,       ///< lids and gaze
+    PA_FOLLOW_LIPS = 8,
+    PA_FOLLOW_ALL = 15,
+};
+
+enum pa_mouth_fill {
+    PA_MOUTH_AUTO = 0,   ///< the driver's mouth interior when a driver image is given, else procedural
+    PA_MOUTH_DRIVER,
+    PA_MOUTH_PROCEDURAL, ///< dark cavity with teeth shading
+    PA_MOUTH_NONE,       ///< stretch the portrait's own pixels (what a naive warp does)
+};
+
+/** Animation controls; all may change per frame through pa_animator_set_params. */
+struct pa_anim_params {
+    enum pa_anim_method method;
+    int absolute;          ///< 0: relative to the driver's reference frame (default); 1: absolute
+    int absolute_pose;     ///< with absolute: also copy the driver's head pose
+    float expr_scale;      ///< multiplies the transferred expression (default 1)
+    float yaw_mul, pitch_mul, roll_mul; ///< head-rotation multipliers (default 1)
+    float eye_open_ratio;  ///< < 0: follow the driver; else force this eye openness (0 = closed)
+    float lip_open_ratio;  ///< < 0: follow the driver; else force this mouth openness
+    unsigned follow;       ///< enum pa_anim_follow bits (default PA_FOLLOW_ALL)
+    int stitching;         ///< 1: shoulders and the crop border stay still (default)
+    enum pa_mouth_fill mouth;
+    float crop_scale;      ///< working crop side / face size (default 2.5)
+    int crop_size;         ///< working crop resolution in pixels (default 512)
+    float release_time;    ///< seconds to ease back to neutral when the driver is lost (0.3)
+};
+
+struct pa_anim_params pa_anim_default_params(void);
+
+struct pa_rig;
+
+/**
+ * Build the rig of a portrait: crop, deformation mesh, masks. Well under a second.
+ * @param portrait RGB24; copied (the caller may free it afterwards).
+ * @param face the portrait's tracked face (found must be 1).
+ * @param person_mask GRAY8 person mask of the portrait's size, or NULL (then only the face
+ *        region moves with the head).
+ * @return 0; PA_ENOFACE when face->found is 0; PA_EINVAL; PA_ENOMEM.
+ */
+int pa_rig_create(struct pa_rig **out, const struct pa_image *portrait,
+                  const struct pa_face_state *face, const struct pa_image *person_mask,
+                  const struct pa_anim_params *params);
+void pa_rig_destroy(struct pa_rig *rig);
+
+struct pa_animator;
+
+/**
+ * @param rig must outlive the animator (swap portraits by creating a new animator).
+ * @param par pool for rendering, may be NULL; must outlive the animator.
+ */
+int pa_animator_create(struct pa_animator **out, const struct pa_rig *rig,
+                       const struct pa_anim_params *params, struct pa_parallel *par);
+void pa_animator_destroy(struct pa_animator *a);
+int pa_animator_set_params(struct pa_animator *a, const struct pa_anim_params *params);
+/** The next driver frame with a face becomes the new reference (relative mode's neutral). */
+void pa_animator_calibrate(struct pa_animator *a);
+
+/**
+ * Render one frame: the portrait moved like `driver`. `out` must be RGB24 of the portrait's
+ * size. `driver_frame` (may be NULL) is the image the driver state came from, used for the
+ * mouth interior. A driver with found = 0 eases back to neutral over release_time and holds.
+ * No allocation.
+ */
+int pa_animator_render(struct pa_animator *a, const struct pa_face_state *driver,
+                       const struct pa_image *driver_frame, struct pa_image *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Idle motion: a procedural driver (breathing, blinks, sway, gaze shifts, smiles)             */
+/* ------------------------------------------------------------------------------------------ */
+
+struct pa_idle;
+
+/**
+ * @param neutral the face the motion is built around (usually the portrait's own tracked
+ *        face); copied. @param seed makes the motion reproducible.
+ */
+int pa_idle_create(struct pa_idle **out, const struct pa_face_state *neutral, uint32_t seed);
+void pa_idle_destroy(struct pa_idle *idle);
+/** Face state at time t (seconds, increasing): neutral plus procedural motion. */
+int pa_idle_next(struct pa_idle *idle, double t, struct pa_face_state *out);
+
 #ifdef __cplusplus
 }
 #endif
