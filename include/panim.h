@@ -232,19 +232,20 @@ struct pa_head_pose {
 
 /**
  * Expression features, measured on the pose-free (canonical) shape so head turns do not
- * change them. Index 0 = the person's right side (image left for a frontal face), 1 = left.
- * Ranges are documented in docs/TRACKING.md; all are 0 for a face not found.
+ * change them. D = the distance between the outer eye corners (landmarks 33 and 263).
+ * Index 0 = the person's right side (image left for a frontal face), 1 = left.
+ * All are 0 for a face not found.
  */
 struct pa_face_expr {
-    float eye_open[2];   ///< lid gap / eye width: ~0 closed, ~0.3 open, larger = wide
-    float gaze_x[2];     ///< iris offset in the eye, -1..1, > 0 toward the image right
-    float gaze_y[2];     ///< -1..1, > 0 up (needs 478 points; 0 with 468)
-    float mouth_open;    ///< inner-lip gap / mouth width: 0 closed, ~1 wide "O"
-    float mouth_width;   ///< mouth-corner distance / inter-ocular distance
-    float smile;         ///< corner lift relative to the lip centre / mouth width, > 0 smile
-    float pucker;        ///< 1 - mouth width / neutral-ish width, > 0 puckered
-    float brow_raise[2]; ///< brow-to-eye height / inter-ocular distance
-    float jaw_x;         ///< chin sideways offset / inter-ocular distance, > 0 image right
+    float eye_open[2];   ///< mean lid gap / eye width: 0 closed, ~0.3 open, ~0.4 wide (0..1)
+    float gaze_x[2];     ///< iris offset / half eye width, -1..1, > 0 toward the image right
+    float gaze_y[2];     ///< -1..1, > 0 up, ~+0.15 looking ahead (0 with 468 points)
+    float mouth_open;    ///< inner-lip gap / D: ~0.01 closed, ~0.15 talking, ~0.35 wide (0..1)
+    float mouth_width;   ///< corner distance / D: ~0.55 neutral, ~0.8 broad smile (0..1.5)
+    float smile;         ///< corner height above the lip centre / D: ~-0.02 neutral, +0.07 smile
+    float pucker;        ///< (0.55 - mouth_width) / 0.25: 0 neutral, ~0.35 "O", ~0.75 "oo"
+    float brow_raise[2]; ///< brow height above the eye line / D: ~0.3 neutral, ~0.4 raised
+    float jaw_x;         ///< chin offset from the nose bridge / D, > 0 image right (-0.5..0.5)
 };
 
 /** What the tracker says about one frame. */

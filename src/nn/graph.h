@@ -62,6 +62,7 @@ struct pa_op_params {
     int pad[PA_NN_MAX_DIMS][2]; ///< PAD: before/after per dim (from the paddings tensor)
     /* STRIDED_SLICE: resolved per-dim begin/end/stride on the input (masks applied). */
     int begin[PA_NN_MAX_DIMS], end[PA_NN_MAX_DIMS], strides[PA_NN_MAX_DIMS];
+    int shrink_axis_mask;       ///< STRIDED_SLICE: bit i set = input dim i dropped from the output
     struct pa_custom_params custom; ///< MediaPipe custom ops
 };
 

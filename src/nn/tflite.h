@@ -102,4 +102,13 @@ const char *pa_tflite_builtin_name(int code);
 /** @return the name of a tensor type ("FLOAT32"), or "UNKNOWN". */
 const char *pa_tflite_type_name(int type);
 
+/**
+ * Print a human-readable summary of the model to `out` (tflite_dump.c): version,
+ * description, inputs/outputs with shapes, an op histogram, every op with its tensors and
+ * main options, and with `show_tensors` a table of all tensors. Strings from the file are
+ * printed with non-printable bytes replaced by '?'.
+ * @return 0, or PA_EIO when writing to `out` failed.
+ */
+int pa_tflite_dump(const struct pa_tflite *t, int show_tensors, FILE *out);
+
 #endif /* PA_NN_TFLITE_H */
