@@ -53,8 +53,7 @@ int pa_fb_table_at(const struct pa_fb *fb, size_t pos, struct pa_fb_table *t, co
     if (t->vt_size < 4 || (t->vt_size & 1) || !pa_fb_in(fb, t->vt, t->vt_size))
         return pa_fb_fail(fb, "%s: bad vtable size %u at %zu", what, t->vt_size, t->vt);
     if (t->size < 4 || !pa_fb_in(fb, pos, t->size))
-        return pa_fb_fail(fb, "%s: table at %zu of %u bytes overruns the file", what, pos,
-                          t->size);
+        return pa_fb_fail(fb, "%s: table at %zu of %u bytes overruns the file", what, pos, t->size);
     return 0;
 }
 
@@ -82,15 +81,15 @@ static int follow(const struct pa_fb *fb, size_t at, size_t *target, const char 
 {
     uint32_t off = pa_fb_ld32(fb->buf + at);
     if (off == 0 || off > INT32_MAX || off > fb->size - at || !pa_fb_in(fb, at + off, 4))
-        return pa_fb_fail(fb, "%s: offset %u at %zu points outside the file (%zu bytes)", what,
-                          off, at, fb->size);
+        return pa_fb_fail(fb, "%s: offset %u at %zu points outside the file (%zu bytes)", what, off,
+                          at, fb->size);
     *target = at + off;
     return 0;
 }
 
 /* Reference field: *target = the referenced object's position, 0 when absent. */
-static int ref_field(const struct pa_fb *fb, const struct pa_fb_table *t, int id,
-                     size_t *target, const char *what)
+static int ref_field(const struct pa_fb *fb, const struct pa_fb_table *t, int id, size_t *target,
+                     const char *what)
 {
     size_t p;
     int ret = field_pos(fb, t, id, 4, &p, what);
@@ -100,8 +99,8 @@ static int ref_field(const struct pa_fb *fb, const struct pa_fb_table *t, int id
     return follow(fb, p, target, what);
 }
 
-int pa_fb_u8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint8_t def,
-             uint8_t *out, const char *what)
+int pa_fb_u8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint8_t def, uint8_t *out,
+             const char *what)
 {
     size_t p;
     int ret = field_pos(fb, t, id, 1, &p, what);
@@ -111,10 +110,10 @@ int pa_fb_u8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint8_
     return 0;
 }
 
-int pa_fb_i8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, int8_t def,
-             int8_t *out, const char *what)
+int pa_fb_i8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, int8_t def, int8_t *out,
+             const char *what)
 {
-    uint8_t v;
+    uint8_t v = 0;
     int ret = pa_fb_u8(fb, t, id, (uint8_t)def, &v, what);
     *out = (int8_t)v;
     return ret;
@@ -134,7 +133,7 @@ int pa_fb_u32(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint3
 int pa_fb_i32(const struct pa_fb *fb, const struct pa_fb_table *t, int id, int32_t def,
               int32_t *out, const char *what)
 {
-    uint32_t v;
+    uint32_t v = 0;
     int ret = pa_fb_u32(fb, t, id, (uint32_t)def, &v, what);
     *out = (int32_t)v;
     return ret;
@@ -201,7 +200,7 @@ int pa_fb_vec_table(const struct pa_fb *fb, const struct pa_fb_vec *v, uint32_t 
                     struct pa_fb_table *out, const char *what)
 {
     char name[64];
-    size_t target;
+    size_t target = 0;
     snprintf(name, sizeof(name), "%s[%u]", what, i);
     PA_ASSERT(i < v->len);
     int ret = follow(fb, v->data + (size_t)i * 4, &target, name);
