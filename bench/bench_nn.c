@@ -198,8 +198,8 @@ int main(int argc, char **argv)
                 int ret = bench_one(m, macs, (enum pa_nn_backend)b, threads, &o, &r);
                 const char *bname = pa_nn_backend_name((enum pa_nn_backend)b);
                 if (ret < 0) {
-                    fprintf(stderr, "bench_nn: %s on %s, %d thread(s): %s\n", k_models[mi],
-                            bname, threads, pa_strerror(ret));
+                    fprintf(stderr, "bench_nn: %s on %s, %d thread(s): %s\n", k_models[mi], bname,
+                            threads, pa_strerror(ret));
                     status = 1;
                     continue;
                 }
@@ -208,12 +208,11 @@ int main(int argc, char **argv)
                 if (o.json)
                     printf("%s{\"model\":\"%s\",\"backend\":\"%s\",\"threads\":%d,"
                            "\"median_ms\":%.4f,\"p95_ms\":%.4f,\"gflops\":%.3f,\"allocs\":%llu}",
-                           n_out ? "," : "", k_models[mi], bname, threads, r.median_ms,
-                           r.p95_ms, r.gflops, (unsigned long long)r.allocs);
+                           n_out ? "," : "", k_models[mi], bname, threads, r.median_ms, r.p95_ms,
+                           r.gflops, (unsigned long long)r.allocs);
                 else
                     printf("%-30s %-8s %3d %10.3f %10.3f %9.2f %7llu\n", k_models[mi], bname,
-                           threads, r.median_ms, r.p95_ms, r.gflops,
-                           (unsigned long long)r.allocs);
+                           threads, r.median_ms, r.p95_ms, r.gflops, (unsigned long long)r.allocs);
                 n_out++;
                 fflush(stdout);
             }

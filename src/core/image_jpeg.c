@@ -32,6 +32,10 @@
 #include "log.h"
 #include "mem.h"
 
+#ifndef JCS_EXTENSIONS
+#error "libjpeg-turbo is required (JCS_EXT_RGBA for saving RGBA32 images)"
+#endif
+
 /* Real encoders write about 10 progressive scans; libjpeg-turbo suggests capping at 500. */
 #define MAX_SCANS 500
 

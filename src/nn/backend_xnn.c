@@ -138,6 +138,94 @@ static void mark_value(struct xnn_prep *p, int id, int first, int end, int *n_ex
     }
 }
 
+static int is_clamp(const struct pa_node *n)
+{
+    return n->op == PA_OP_RELU || n->op == PA_OP_RELU6;
+}
+
+static int is_external(const struct xnn_prep *p, int id)
+{
+    return is_value(p->g, id) && p->value_id[id] != XNN_INVALID_VALUE_ID &&
+           p->value_id[id] != XNN_INVALID_VALUE_ID - 1;
+}
+
+static int buffers_overlap(const struct xnn_prep *p, int a, int b)
+{
+    const char *pa = (const char *)p->ptr[a], *pb = (const char *)p->ptr[b];
+    size_t na = p->g->tensors[a].count * sizeof(float), nb = p->g->tensors[b].count * sizeof(float);
+    return pa < pb + nb && pb < pa + na;
+}
+
+/* Does an external input of the run, still read at node `from` or later, share bytes with
+ * external value `w`? */
+static int input_overlaps(const struct xnn_prep *p, int first, int end, int from, int w)
+{
+    for (int i = first; i < end; i++) {
+        const struct pa_node *n = &p->g->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            int x = n->in[k];
+            if (is_external(p, x) && !(p->producer[x] >= first && p->producer[x] < end) &&
+                p->last_use[x] >= from && buffers_overlap(p, x, w))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A spatial zero pad feeding only a convolution of the run: XNNPACK may fold it in. */
+static int pad_may_fuse(const struct xnn_prep *p, const struct pa_node *n, int end)
+{
+    const struct pa_graph *g = p->g;
+    if (n->op != PA_OP_PAD || !is_external(p, n->in[0]) || is_external(p, n->out[0]))
+        return 0;
+    int last = p->last_use[n->out[0]];
+    if (last < 0 || last >= end)
+        return 0;
+    enum pa_op op = g->nodes[last].op;
+    return op == PA_OP_CONV_2D || op == PA_OP_DEPTHWISE_CONV_2D;
+}
+
+/*
+ * XNNPACK's subgraph optimizer fuses a Clamp into its producer (the clamp's output is then
+ * written when the producer runs) and a spatial Constant Pad into the convolution after it
+ * (the pad's input is then read when the convolution runs). The arena planner knows only the
+ * node order, so it may give the clamp's output the bytes of an input that dies at the
+ * producer, or give the pad's dying input to an output written before the convolution: with
+ * the fusion, one buffer would be read and written by the same operator. We check the real
+ * addresses and leave the clamp (or pad) to the reference kernels where that would happen.
+ * @return the node to move out of the run, or -1.
+ */
+static int fusion_hazard(const struct xnn_prep *p, int first, int end)
+{
+    const struct pa_graph *g = p->g;
+    for (int j = first; j < end; j++) {
+        const struct pa_node *n = &g->nodes[j];
+        if (is_clamp(n) && is_external(p, n->out[0])) {
+            /* earliest node whose execution may write this clamp's output */
+            int from = j, t = n->in[0];
+            while (is_value(g, t) && !is_external(p, t) && p->producer[t] >= first &&
+                   p->producer[t] < from) {
+                from = p->producer[t];
+                if (!is_clamp(&g->nodes[from]))
+                    break;
+                t = g->nodes[from].in[0];
+            }
+            if (from < j && input_overlaps(p, first, end, from, n->out[0]))
+                return j;
+        }
+        if (pad_may_fuse(p, n, end)) {
+            /* the pad's input may be read as late as the convolution runs */
+            int x = n->in[0], until = p->last_use[n->out[0]];
+            for (int i = j + 1; i <= until && i < end; i++)
+                for (int k = 0; k < g->nodes[i].n_out; k++)
+                    if (is_external(p, g->nodes[i].out[k]) &&
+                        buffers_overlap(p, x, g->nodes[i].out[k]))
+                        return j;
+        }
+    }
+    return -1;
+}
+
 /* Define every non-constant value of the run: externals first (ids 0..n_ext-1), then the
  * internal ones in node order. */
 static enum xnn_status define_values(struct xnn_prep *p, xnn_subgraph_t sg, int first, int end,
@@ -152,11 +240,9 @@ static enum xnn_status define_values(struct xnn_prep *p, xnn_subgraph_t sg, int 
         for (int d = 0; d < t->ndim; d++)
             dims[d] = (size_t)t->dims[d];
         uint32_t id;
-        st = xnn_define_tensor_value(sg, xnn_datatype_fp32, (size_t)t->ndim, dims, NULL,
-                                     (uint32_t)e,
-                                     produced_here ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT
-                                                   : XNN_VALUE_FLAG_EXTERNAL_INPUT,
-                                     &id);
+        st = xnn_define_tensor_value(
+            sg, xnn_datatype_fp32, (size_t)t->ndim, dims, NULL, (uint32_t)e,
+            produced_here ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : XNN_VALUE_FLAG_EXTERNAL_INPUT, &id);
         if (st != xnn_status_success)
             return st;
     }
@@ -202,6 +288,13 @@ static int build_run(struct xnn_prep *p, int first, int end, xnn_runtime_t *rt_o
         for (int k = 0; k < n->n_out; k++)
             mark_value(p, n->out[k], first, end, &n_ext);
     }
+    if ((*bad_node = fusion_hazard(p, first, end)) >= 0) {
+        pa_log_debug("nn",
+                     "%s: node %d (%s) left to the reference kernels: an XNNPACK fusion "
+                     "would overlap arena buffers",
+                     g->name, *bad_node, pa_op_name(g->nodes[*bad_node].op));
+        return BUILD_BAD_NODE;
+    }
     if (xnn_create_subgraph((uint32_t)n_ext, 0, &sg) != xnn_status_success)
         goto fail;
     if (define_values(p, sg, first, end, n_ext) != xnn_status_success)
@@ -220,8 +313,10 @@ static int build_run(struct xnn_prep *p, int first, int end, xnn_runtime_t *rt_o
     }
     st = xnn_create_runtime_v2(sg, p->pool, 0, &rt);
     if (st != xnn_status_success) {
-        pa_log_warn("nn", "%s: XNNPACK runtime for nodes %d..%d failed (status %d), using "
-                    "reference kernels there", g->name, first, end - 1, (int)st);
+        pa_log_warn("nn",
+                    "%s: XNNPACK runtime for nodes %d..%d failed (status %d), using "
+                    "reference kernels there",
+                    g->name, first, end - 1, (int)st);
         rt = NULL;
         goto fail;
     }
@@ -234,8 +329,10 @@ static int build_run(struct xnn_prep *p, int first, int end, xnn_runtime_t *rt_o
         ext_values[e] = (struct xnn_external_value){(uint32_t)e, p->ptr[p->ext[e]]};
     st = xnn_setup_runtime(rt, (size_t)n_ext, ext_values);
     if (st != xnn_status_success) {
-        pa_log_warn("nn", "%s: XNNPACK setup for nodes %d..%d failed (status %d), using "
-                    "reference kernels there", g->name, first, end - 1, (int)st);
+        pa_log_warn("nn",
+                    "%s: XNNPACK setup for nodes %d..%d failed (status %d), using "
+                    "reference kernels there",
+                    g->name, first, end - 1, (int)st);
         goto fail;
     }
     pa_free(ext_values);
@@ -311,8 +408,8 @@ static void log_partition(const struct xnn_state *s)
             n_xnn_nodes += s->segs[k].end - s->segs[k].first;
         }
     }
-    pa_log_debug("nn", "%s: XNNPACK: %d runtime(s) for %d of %d nodes, %d segment(s)",
-                 s->g->name, n_rt, n_xnn_nodes, s->g->n_nodes, s->n_segs);
+    pa_log_debug("nn", "%s: XNNPACK: %d runtime(s) for %d of %d nodes, %d segment(s)", s->g->name,
+                 n_rt, n_xnn_nodes, s->g->n_nodes, s->n_segs);
     for (int k = 0; k < s->n_segs; k++) {
         const struct xnn_segment *seg = &s->segs[k];
         if (!seg->rt)

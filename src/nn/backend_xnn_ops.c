@@ -98,8 +98,8 @@ static int spatial_padding(const struct pa_node *n, const struct pa_tensor *in,
     if (axis_padding(n->p.padding, in->dims[1], kh, n->p.stride_h, dil_h, out->dims[1], &pad[0],
                      &pad[2]) < 0)
         return -1;
-    return axis_padding(n->p.padding, in->dims[2], kw, n->p.stride_w, dil_w, out->dims[2],
-                        &pad[3], &pad[1]);
+    return axis_padding(n->p.padding, in->dims[2], kw, n->p.stride_w, dil_w, out->dims[2], &pad[3],
+                        &pad[1]);
 }
 
 static int dilation_or_one(int d)
@@ -129,16 +129,11 @@ static int broadcast_ok(const struct pa_tensor *a, const struct pa_tensor *b,
     return 1;
 }
 
-/* Stride and SAME-ness of a Convolution2DTransposeBias: its custom params, or the common
- * fields where the graph builder put them there. */
+/* Stride and SAME-ness of a Convolution2DTransposeBias, read as the reference kernel does. */
 static void tconv_params(const struct pa_node *n, int *same, int *sh, int *sw)
 {
-    const struct pa_custom_params *c = &n->p.custom;
-    if (c->stride_h > 0 && c->stride_w > 0) {
-        *same = c->padding == PA_PAD_SAME, *sh = c->stride_h, *sw = c->stride_w;
-        return;
-    }
-    *same = n->p.padding == PA_PAD_SAME, *sh = n->p.stride_h, *sw = n->p.stride_w;
+    pa_custom_tconv_geometry(&n->p.custom, (int)n->p.padding, n->p.stride_h, n->p.stride_w, same,
+                             sh, sw);
 }
 
 /* Deconvolution crop of one axis, the reference kernel's rule (nn/custom.h): pad_total =
@@ -267,8 +262,8 @@ int pa__xnn_node_supported(const struct pa_graph *g, const struct pa_node *n)
     case PA_OP_RELU6:
     case PA_OP_LOGISTIC:
     case PA_OP_HARD_SWISH:
-        return n->n_in == 1 && is_value(g, n->in[0]) &&
-               tensor(g, n->in[0])->count == out->count && out->ndim >= 1;
+        return n->n_in == 1 && is_value(g, n->in[0]) && tensor(g, n->in[0])->count == out->count &&
+               out->ndim >= 1;
     case PA_OP_PRELU:
         return prelu_supported(g, n);
     case PA_OP_PAD: {
@@ -285,8 +280,7 @@ int pa__xnn_node_supported(const struct pa_graph *g, const struct pa_node *n)
     case PA_OP_AVERAGE_POOL_2D:
         return pool_supported(g, n);
     case PA_OP_RESHAPE:
-        return is_value(g, n->in[0]) && tensor(g, n->in[0])->count == out->count &&
-               out->ndim >= 1;
+        return is_value(g, n->in[0]) && tensor(g, n->in[0])->count == out->count && out->ndim >= 1;
     case PA_OP_RESIZE_BILINEAR:
         return is_value(g, n->in[0]) && is_4d(g, n->in[0]) && out->ndim == 4 &&
                !(n->p.align_corners && n->p.half_pixel_centers);
@@ -331,8 +325,7 @@ static enum xnn_status input_value(const struct pa__xnn_build *b, int id, uint32
     const struct pa_tensor *t = tensor(b->g, id);
     if (t->kind != PA_TENSOR_CONST) {
         *id_out = b->value_id[id];
-        return *id_out == XNN_INVALID_VALUE_ID ? xnn_status_invalid_parameter
-                                               : xnn_status_success;
+        return *id_out == XNN_INVALID_VALUE_ID ? xnn_status_invalid_parameter : xnn_status_success;
     }
     if (t->ndim == 0) {
         int one = 1;
@@ -377,11 +370,10 @@ static enum xnn_status define_conv(const struct pa__xnn_build *b, const struct p
             (uint32_t)(f->dims[3] / in->dims[3]), (size_t)in->dims[3], lo, hi, vin, vf, vb, vout,
             0);
     uint32_t groups = (uint32_t)(in->dims[3] / f->dims[3]);
-    return xnn_define_convolution_2d(b->sg, pad[0], pad[1], pad[2], pad[3], (uint32_t)f->dims[1],
-                                     (uint32_t)f->dims[2], (uint32_t)n->p.stride_h,
-                                     (uint32_t)n->p.stride_w, (uint32_t)dh, (uint32_t)dw, groups,
-                                     (size_t)f->dims[3], (size_t)f->dims[0] / groups, lo, hi, vin,
-                                     vf, vb, vout, 0);
+    return xnn_define_convolution_2d(
+        b->sg, pad[0], pad[1], pad[2], pad[3], (uint32_t)f->dims[1], (uint32_t)f->dims[2],
+        (uint32_t)n->p.stride_h, (uint32_t)n->p.stride_w, (uint32_t)dh, (uint32_t)dw, groups,
+        (size_t)f->dims[3], (size_t)f->dims[0] / groups, lo, hi, vin, vf, vb, vout, 0);
 }
 
 static enum xnn_status define_fc(const struct pa__xnn_build *b, const struct pa_node *n,
@@ -427,9 +419,8 @@ static enum xnn_status define_pool(const struct pa__xnn_build *b, const struct p
  * runs it several times faster than its deconvolution, whose GEMMs are only O wide (the
  * selfie model's last layer has O = 1).
  */
-static enum xnn_status define_deconv_as_d2s(const struct pa__xnn_build *b,
-                                            const struct pa_node *n, int s, uint32_t vin,
-                                            uint32_t vout)
+static enum xnn_status define_deconv_as_d2s(const struct pa__xnn_build *b, const struct pa_node *n,
+                                            int s, uint32_t vin, uint32_t vout)
 {
     const struct pa_tensor *in = tensor(b->g, n->in[0]), *f = tensor(b->g, n->in[1]);
     int o_ch = f->dims[0], i_ch = f->dims[3], oc = s * s * o_ch;
@@ -455,8 +446,8 @@ static enum xnn_status define_deconv_as_d2s(const struct pa__xnn_build *b,
         (st = define_static(b, bb, 1, &oc, &vb)) != xnn_status_success ||
         (st = define_static(b, NULL, 4, mid, &vmid)) != xnn_status_success)
         return st;
-    st = xnn_define_convolution_2d(b->sg, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, (size_t)i_ch,
-                                   (size_t)oc, -INFINITY, INFINITY, vin, vf, vb, vmid, 0);
+    st = xnn_define_convolution_2d(b->sg, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, (size_t)i_ch, (size_t)oc,
+                                   -INFINITY, INFINITY, vin, vf, vb, vmid, 0);
     if (st != xnn_status_success)
         return st;
     return xnn_define_depth_to_space(b->sg, vmid, vout, (uint32_t)s, 0);
@@ -483,9 +474,8 @@ static enum xnn_status define_deconv(const struct pa__xnn_build *b, const struct
         return st;
     return xnn_define_deconvolution_2d(b->sg, top, right, bottom, left, 0, 0, (uint32_t)f->dims[1],
                                        (uint32_t)f->dims[2], (uint32_t)sh, (uint32_t)sw, 1, 1, 1,
-                                       (size_t)f->dims[3],
-                                       (size_t)f->dims[0], -INFINITY, INFINITY, vin, vf, vb, vout,
-                                       0);
+                                       (size_t)f->dims[3], (size_t)f->dims[0], -INFINITY, INFINITY,
+                                       vin, vf, vb, vout, 0);
 }
 
 enum xnn_status pa__xnn_define_node(const struct pa__xnn_build *b, const struct pa_node *n)

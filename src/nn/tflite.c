@@ -80,8 +80,8 @@ struct parse {
 static size_t type_size(int type)
 {
     static const uint8_t sizes[] = {
-        [0] = 4, [1] = 2, [2] = 4, [3] = 1, [4] = 8, [6] = 1, [7] = 2, [8] = 8,
-        [9] = 1, [10] = 8, [11] = 16, [12] = 8, [15] = 4, [16] = 2,
+        [0] = 4, [1] = 2, [2] = 4,  [3] = 1,   [4] = 8,  [6] = 1,  [7] = 2,
+        [8] = 8, [9] = 1, [10] = 8, [11] = 16, [12] = 8, [15] = 4, [16] = 2,
     };
     return type >= 0 && (size_t)type < PA_ARRAY_SIZE(sizes) ? sizes[type] : 0;
 }
@@ -112,8 +112,8 @@ static int parse_opcode(struct parse *p, uint32_t i, const struct pa_fb_table *t
 }
 
 /* Resolve data that lives outside the FlatBuffer (offset > 1, see the schema digest). */
-static int external_data(const struct pa_fb *fb, uint64_t off, uint64_t size,
-                         const uint8_t **data, size_t *n)
+static int external_data(const struct pa_fb *fb, uint64_t off, uint64_t size, const uint8_t **data,
+                         size_t *n)
 {
     if (off > fb->size || size > fb->size - off)
         return pa_fb_fail(fb, "external data [%llu, +%llu) is outside the file (%zu bytes)",
@@ -150,8 +150,7 @@ static int parse_shape(const struct pa_fb *fb, const struct pa_fb_table *tbl,
     if (ret < 0)
         return ret;
     if (v.len > PA_TFLITE_MAX_DIMS)
-        return pa_fb_fail(fb, "%u dimensions (at most %d supported)", v.len,
-                          PA_TFLITE_MAX_DIMS);
+        return pa_fb_fail(fb, "%u dimensions (at most %d supported)", v.len, PA_TFLITE_MAX_DIMS);
     out->ndim = (int)v.len;
     *count = 1;
     for (uint32_t d = 0; d < v.len; d++) {
@@ -187,8 +186,7 @@ static int parse_quant(const struct pa_fb *fb, const struct pa_fb_table *tbl, bo
     return 0;
 }
 
-static int check_data_size(const struct pa_fb *fb, const struct pa_tflite_tensor *out,
-                           size_t count)
+static int check_data_size(const struct pa_fb *fb, const struct pa_tflite_tensor *out, size_t count)
 {
     size_t elem = type_size(out->type), want;
     if (out->type == 17) // INT4: two per byte when packed; TFLite also accepts one per byte
@@ -246,8 +244,8 @@ static int parse_indices(const struct pa_fb *fb, const struct pa_fb_table *tbl, 
     for (uint32_t k = 0; k < v.len; k++) {
         int32_t idx = pa_fb_vec_i32(fb, &v, k);
         if (idx < lo || idx >= n_tensors)
-            return pa_fb_fail(fb, "%s[%u]: tensor index %d out of range (%d tensors)", what, k,
-                              idx, n_tensors);
+            return pa_fb_fail(fb, "%s[%u]: tensor index %d out of range (%d tensors)", what, k, idx,
+                              n_tensors);
         dst[k] = idx;
     }
     *n = (int)v.len;
@@ -291,10 +289,10 @@ static int parse_op(struct parse *p, uint32_t i, const struct pa_fb_table *tbl, 
     out->builtin_code = oc->code;
     out->custom_code = oc->custom;
     out->version = oc->version;
-    if ((ret = parse_indices(fb, tbl, 1, "inputs", n_tensors, -1, out->inputs,
-                             &out->n_inputs)) < 0 ||
-        (ret = parse_indices(fb, tbl, 2, "outputs", n_tensors, -1, out->outputs,
-                             &out->n_outputs)) < 0 ||
+    if ((ret = parse_indices(fb, tbl, 1, "inputs", n_tensors, -1, out->inputs, &out->n_inputs)) <
+            0 ||
+        (ret = parse_indices(fb, tbl, 2, "outputs", n_tensors, -1, out->outputs, &out->n_outputs)) <
+            0 ||
         (ret = pa_fb_u8(fb, tbl, 3, 0, &opt_type, "builtin_options_type")) < 0 ||
         (ret = pa_fb_table_field(fb, tbl, 4, &opt, &has_opt, "builtin_options")) < 0 ||
         (ret = parse_custom_options(fb, tbl, out)) < 0)
@@ -324,8 +322,7 @@ static int parse_subgraph(struct pa_tflite *t, struct parse *p, const struct pa_
     t->tensors = pa_calloc(tv.len + 1, sizeof(*t->tensors));
     t->ops = pa_calloc(ov.len + 1, sizeof(*t->ops));
     if (!t->tensors || !t->ops) {
-        pa_log_error("nn", "%s: out of memory for %u tensors and %u ops", t->name, tv.len,
-                     ov.len);
+        pa_log_error("nn", "%s: out of memory for %u tensors and %u ops", t->name, tv.len, ov.len);
         return PA_ENOMEM;
     }
     for (uint32_t i = 0; i < tv.len; i++) {
@@ -344,8 +341,7 @@ static int parse_subgraph(struct pa_tflite *t, struct parse *p, const struct pa_
 }
 
 /* Model tables: operator codes and buffers, decoded into p's temporary arrays. */
-static int parse_model_tables(struct pa_tflite *t, struct parse *p,
-                              const struct pa_fb_table *model)
+static int parse_model_tables(struct pa_tflite *t, struct parse *p, const struct pa_fb_table *model)
 {
     struct pa_fb *fb = &p->fb;
     struct pa_fb_vec cv, bv;

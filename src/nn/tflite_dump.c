@@ -50,12 +50,10 @@ static const char *op_name(const struct pa_tflite_op *op)
 
 static void put_options(FILE *out, const struct pa_tflite_op *op)
 {
-    static const char *const acts[] = {"NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH",
-                                       "SIGN_BIT"};
+    static const char *const acts[] = {"NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT"};
     const struct pa_tflite_options *o = &op->opt;
-    const char *act = o->activation >= 0 && o->activation < (int)PA_ARRAY_SIZE(acts)
-                          ? acts[o->activation]
-                          : "?";
+    const char *act =
+        o->activation >= 0 && o->activation < (int)PA_ARRAY_SIZE(acts) ? acts[o->activation] : "?";
     const char *pad = o->padding == 0 ? "SAME" : o->padding == 1 ? "VALID" : "?";
 
     switch (op->options_type) {
@@ -74,13 +72,18 @@ static void put_options(FILE *out, const struct pa_tflite_op *op)
     case 49: // TransposeConvOptions
         fprintf(out, "  pad=%s stride=%dx%d act=%s", pad, o->stride_w, o->stride_h, act);
         break;
-    case 8: case 11: case 21: case 28: case 29: // FullyConnected, Add, Mul, Sub, Div
+    case 8: // FullyConnectedOptions; then Add, Mul, Sub, Div options
+    case 11:
+    case 21:
+    case 28:
+    case 29:
         fprintf(out, "  act=%s", act);
         break;
     case 10: // ConcatenationOptions
         fprintf(out, "  axis=%d act=%s", o->axis, act);
         break;
-    case 15: case 74: // ResizeBilinear, ResizeNearestNeighbor
+    case 15: // ResizeBilinearOptions, ResizeNearestNeighborOptions
+    case 74:
         fprintf(out, "  align_corners=%d half_pixel_centers=%d", o->align_corners,
                 o->half_pixel_centers);
         break;
@@ -91,8 +94,9 @@ static void put_options(FILE *out, const struct pa_tflite_op *op)
         fputs("]", out);
         break;
     case 32: // StridedSliceOptions
-        fprintf(out, "  begin_mask=%d end_mask=%d ellipsis_mask=%d new_axis_mask=%d "
-                     "shrink_axis_mask=%d",
+        fprintf(out,
+                "  begin_mask=%d end_mask=%d ellipsis_mask=%d new_axis_mask=%d "
+                "shrink_axis_mask=%d",
                 o->begin_mask, o->end_mask, o->ellipsis_mask, o->new_axis_mask,
                 o->shrink_axis_mask);
         break;
@@ -199,8 +203,8 @@ static void dump_ops(FILE *out, const struct pa_tflite *m)
 
 static void dump_tensors(FILE *out, const struct pa_tflite *m)
 {
-    fprintf(out, "tensors:\n  %5s  %-8s %-18s %10s  %s\n", "index", "type", "shape",
-            "const B", "name");
+    fprintf(out, "tensors:\n  %5s  %-8s %-18s %10s  %s\n", "index", "type", "shape", "const B",
+            "name");
     for (int i = 0; i < pa_tflite_num_tensors(m); i++) {
         struct pa_tflite_tensor t;
         char shape[96];

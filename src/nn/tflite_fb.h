@@ -53,8 +53,7 @@ static inline uint16_t pa_fb_ld16(const uint8_t *p)
 
 static inline uint32_t pa_fb_ld32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static inline uint64_t pa_fb_ld64(const uint8_t *p)
@@ -81,10 +80,10 @@ int pa_fb_table_at(const struct pa_fb *fb, size_t pos, struct pa_fb_table *t, co
  * Scalar fields: *out = the field's value, or `def` when the field is absent.
  * A present field must lie inside the table's inline area.
  */
-int pa_fb_u8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint8_t def,
-             uint8_t *out, const char *what);
-int pa_fb_i8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, int8_t def,
-             int8_t *out, const char *what);
+int pa_fb_u8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint8_t def, uint8_t *out,
+             const char *what);
+int pa_fb_i8(const struct pa_fb *fb, const struct pa_fb_table *t, int id, int8_t def, int8_t *out,
+             const char *what);
 int pa_fb_i32(const struct pa_fb *fb, const struct pa_fb_table *t, int id, int32_t def,
               int32_t *out, const char *what);
 int pa_fb_u32(const struct pa_fb *fb, const struct pa_fb_table *t, int id, uint32_t def,
@@ -109,8 +108,7 @@ int pa_fb_vec_table(const struct pa_fb *fb, const struct pa_fb_vec *v, uint32_t 
                     struct pa_fb_table *out, const char *what);
 
 /** Element i of a validated vector of int32 (elem_size 4); no checks needed. */
-static inline int32_t pa_fb_vec_i32(const struct pa_fb *fb, const struct pa_fb_vec *v,
-                                    uint32_t i)
+static inline int32_t pa_fb_vec_i32(const struct pa_fb *fb, const struct pa_fb_vec *v, uint32_t i)
 {
     return (int32_t)pa_fb_ld32(fb->buf + v->data + (size_t)i * 4);
 }

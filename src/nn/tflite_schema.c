@@ -40,12 +40,23 @@ enum {
 static const struct {
     uint8_t code, type;
 } expected_type[] = {
-    {0, OPT_ADD},          {1, OPT_POOL_2D},       {2, OPT_CONCATENATION},
-    {3, OPT_CONV_2D},      {4, OPT_DEPTHWISE_CONV_2D}, {9, OPT_FULLY_CONNECTED},
-    {12, OPT_POOL_2D},     {17, OPT_POOL_2D},      {18, OPT_MUL},
-    {22, OPT_RESHAPE},     {23, OPT_RESIZE_BILINEAR}, {34, OPT_PAD},
-    {41, OPT_SUB},         {42, OPT_DIV},          {45, OPT_STRIDED_SLICE},
-    {67, OPT_TRANSPOSE_CONV}, {97, OPT_RESIZE_NEAREST},
+    {0, OPT_ADD},
+    {1, OPT_POOL_2D},
+    {2, OPT_CONCATENATION},
+    {3, OPT_CONV_2D},
+    {4, OPT_DEPTHWISE_CONV_2D},
+    {9, OPT_FULLY_CONNECTED},
+    {12, OPT_POOL_2D},
+    {17, OPT_POOL_2D},
+    {18, OPT_MUL},
+    {22, OPT_RESHAPE},
+    {23, OPT_RESIZE_BILINEAR},
+    {34, OPT_PAD},
+    {41, OPT_SUB},
+    {42, OPT_DIV},
+    {45, OPT_STRIDED_SLICE},
+    {67, OPT_TRANSPOSE_CONV},
+    {97, OPT_RESIZE_NEAREST},
 };
 
 enum kind { K_I8, K_I32, K_BOOL };
@@ -58,28 +69,36 @@ struct field {
     const char *name;
 };
 
+// clang-format off
 #define F(id, kind, member, def) {id, kind, offsetof(struct pa_tflite_options, member), def, #member}
+// clang-format on
 #define PADDING_STRIDES F(0, K_I8, padding, 0), F(1, K_I32, stride_w, 0), F(2, K_I32, stride_h, 0)
 
-static const struct field conv_fields[] = {
-    PADDING_STRIDES, F(3, K_I8, activation, 0), F(4, K_I32, dilation_w, 1),
-    F(5, K_I32, dilation_h, 1), {0}};
-static const struct field dwconv_fields[] = {
-    PADDING_STRIDES, F(3, K_I32, depth_multiplier, 0), F(4, K_I8, activation, 0),
-    F(5, K_I32, dilation_w, 1), F(6, K_I32, dilation_h, 1), {0}};
-static const struct field pool_fields[] = {
-    PADDING_STRIDES, F(3, K_I32, filter_w, 0), F(4, K_I32, filter_h, 0),
-    F(5, K_I8, activation, 0), {0}};
-static const struct field transpose_conv_fields[] = {PADDING_STRIDES, F(3, K_I8, activation, 0),
-                                                     {0}};
-static const struct field act_fields[] = {F(0, K_I8, activation, 0), {0}};
-static const struct field concat_fields[] = {F(0, K_I32, axis, 0), F(1, K_I8, activation, 0),
+static const struct field conv_fields[] = {PADDING_STRIDES,
+                                           F(3, K_I8, activation, 0),
+                                           F(4, K_I32, dilation_w, 1),
+                                           F(5, K_I32, dilation_h, 1),
+                                           {0}};
+static const struct field dwconv_fields[] = {PADDING_STRIDES,
+                                             F(3, K_I32, depth_multiplier, 0),
+                                             F(4, K_I8, activation, 0),
+                                             F(5, K_I32, dilation_w, 1),
+                                             F(6, K_I32, dilation_h, 1),
                                              {0}};
+static const struct field pool_fields[] = {PADDING_STRIDES,
+                                           F(3, K_I32, filter_w, 0),
+                                           F(4, K_I32, filter_h, 0),
+                                           F(5, K_I8, activation, 0),
+                                           {0}};
+static const struct field transpose_conv_fields[] = {
+    PADDING_STRIDES, F(3, K_I8, activation, 0), {0}};
+static const struct field act_fields[] = {F(0, K_I8, activation, 0), {0}};
+static const struct field concat_fields[] = {F(0, K_I32, axis, 0), F(1, K_I8, activation, 0), {0}};
 // ResizeBilinearOptions fields 0 and 1 (new_height, new_width) are deprecated.
-static const struct field bilinear_fields[] = {F(2, K_BOOL, align_corners, 0),
-                                               F(3, K_BOOL, half_pixel_centers, 0), {0}};
-static const struct field nearest_fields[] = {F(0, K_BOOL, align_corners, 0),
-                                              F(1, K_BOOL, half_pixel_centers, 0), {0}};
+static const struct field bilinear_fields[] = {
+    F(2, K_BOOL, align_corners, 0), F(3, K_BOOL, half_pixel_centers, 0), {0}};
+static const struct field nearest_fields[] = {
+    F(0, K_BOOL, align_corners, 0), F(1, K_BOOL, half_pixel_centers, 0), {0}};
 static const struct field slice_fields[] = {
     F(0, K_I32, begin_mask, 0),    F(1, K_I32, end_mask, 0),         F(2, K_I32, ellipsis_mask, 0),
     F(3, K_I32, new_axis_mask, 0), F(4, K_I32, shrink_axis_mask, 0), {0}};
@@ -91,20 +110,30 @@ static const struct field no_fields[] = {{0}};
 static const struct field *fields_of(int type)
 {
     switch (type) {
-    case OPT_CONV_2D: return conv_fields;
-    case OPT_DEPTHWISE_CONV_2D: return dwconv_fields;
-    case OPT_POOL_2D: return pool_fields;
-    case OPT_TRANSPOSE_CONV: return transpose_conv_fields;
+    case OPT_CONV_2D:
+        return conv_fields;
+    case OPT_DEPTHWISE_CONV_2D:
+        return dwconv_fields;
+    case OPT_POOL_2D:
+        return pool_fields;
+    case OPT_TRANSPOSE_CONV:
+        return transpose_conv_fields;
     case OPT_FULLY_CONNECTED:
     case OPT_ADD:
     case OPT_MUL:
     case OPT_SUB:
-    case OPT_DIV: return act_fields;
-    case OPT_CONCATENATION: return concat_fields;
-    case OPT_RESIZE_BILINEAR: return bilinear_fields;
-    case OPT_RESIZE_NEAREST: return nearest_fields;
-    case OPT_STRIDED_SLICE: return slice_fields;
-    default: return no_fields; // PadOptions, ReshapeOptions (below), ones we do not decode
+    case OPT_DIV:
+        return act_fields;
+    case OPT_CONCATENATION:
+        return concat_fields;
+    case OPT_RESIZE_BILINEAR:
+        return bilinear_fields;
+    case OPT_RESIZE_NEAREST:
+        return nearest_fields;
+    case OPT_STRIDED_SLICE:
+        return slice_fields;
+    default:
+        return no_fields; // PadOptions, ReshapeOptions (below), ones we do not decode
     }
 }
 
@@ -183,9 +212,9 @@ const char *pa_tflite_builtin_name(int code)
 const char *pa_tflite_type_name(int type)
 {
     static const char *const names[] = {
-        "FLOAT32", "FLOAT16",    "INT32",  "UINT8",    "INT64",   "STRING",
-        "BOOL",    "INT16",      "COMPLEX64", "INT8",  "FLOAT64", "COMPLEX128",
-        "UINT64",  "RESOURCE",   "VARIANT", "UINT32",  "UINT16",  "INT4",
+        "FLOAT32", "FLOAT16",  "INT32",     "UINT8",  "INT64",   "STRING",
+        "BOOL",    "INT16",    "COMPLEX64", "INT8",   "FLOAT64", "COMPLEX128",
+        "UINT64",  "RESOURCE", "VARIANT",   "UINT32", "UINT16",  "INT4",
     };
     if (type < 0 || (size_t)type >= PA_ARRAY_SIZE(names))
         return "UNKNOWN";

@@ -187,13 +187,58 @@ static void add_iris(const float *m, float roi_w, const float *head, const uint1
     }
 }
 
+/* True when every bilinear sample of the crop lies inside the image (index space). */
+static int crop_inside(const float m[6], int size, int w, int h)
+{
+    for (int k = 0; k < 4; k++) {
+        float x = (k & 1) ? (float)size - 0.5f : 0.5f, y = (k & 2) ? (float)size - 0.5f : 0.5f;
+        float u = m[0] * x + m[1] * y + m[2] - 0.5f, v = m[3] * x + m[4] * y + m[5] - 0.5f;
+        if (!(u >= 0.0f && u <= (float)(w - 1) && v >= 0.0f && v <= (float)(h - 1)))
+            return 0;
+    }
+    return 1;
+}
+
+/* The crop with clamp-to-edge sampling (MediaPipe's BORDER_REPLICATE): positions are
+ * clamped to the outermost pixel centres, then blended bilinearly. */
+static void crop_replicate(const struct pa_image *img, float *dst, int size, const float m[6],
+                           float scale)
+{
+    float umax = (float)(img->w - 1), vmax = (float)(img->h - 1);
+    for (int y = 0; y < size; y++) {
+        for (int x = 0; x < size; x++, dst += 3) {
+            float xc = (float)x + 0.5f, yc = (float)y + 0.5f;
+            float u = m[0] * xc + m[1] * yc + m[2] - 0.5f;
+            float v = m[3] * xc + m[4] * yc + m[5] - 0.5f;
+            u = u > 0.0f ? (u < umax ? u : umax) : 0.0f; /* also maps NaN to 0 */
+            v = v > 0.0f ? (v < vmax ? v : vmax) : 0.0f;
+            int j = (int)u, i = (int)v;
+            float fu = u - (float)j, fv = v - (float)i;
+            int j1 = j + 1 < img->w ? j + 1 : j, i1 = i + 1 < img->h ? i + 1 : i;
+            const uint8_t *r0 = img->data + (size_t)i * (size_t)img->stride;
+            const uint8_t *r1 = img->data + (size_t)i1 * (size_t)img->stride;
+            for (int c = 0; c < 3; c++) {
+                float top = (float)r0[3 * j + c] + fu * (float)(r0[3 * j1 + c] - r0[3 * j + c]);
+                float bot = (float)r1[3 * j + c] + fu * (float)(r1[3 * j1 + c] - r1[3 * j + c]);
+                dst[c] = (top + fv * (bot - top)) * scale;
+            }
+        }
+    }
+}
+
 int pa_landmarker_run(struct pa_landmarker *lm, const struct pa_image *img,
                       const struct pa_roi *roi, float (*pts)[3], float *presence)
 {
     float *m = lm->crop_m;
     pa_roi_matrix(roi, LM_SIZE, m);
     float *in = pa_nn_session_input(lm->session, 0);
-    int ret = pa_image_warp_affine_f32(img, in, LM_SIZE, LM_SIZE, m, 1.0f / 255.0f, 0.0f);
+    int ret = 0;
+    if (img->fmt != PA_PIX_RGB24 || !img->data)
+        return PA_EINVAL;
+    if (crop_inside(m, LM_SIZE, img->w, img->h))
+        ret = pa_image_warp_affine_f32(img, in, LM_SIZE, LM_SIZE, m, 1.0f / 255.0f, 0.0f);
+    else
+        crop_replicate(img, in, LM_SIZE, m, 1.0f / 255.0f);
     if (ret < 0)
         return ret;
     ret = pa_nn_session_run(lm->session);

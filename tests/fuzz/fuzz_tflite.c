@@ -15,12 +15,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(x)                                                                                  \
-    do {                                                                                          \
-        if (!(x)) {                                                                               \
-            fprintf(stderr, "fuzz_tflite: invariant failed: %s\n", #x);                           \
-            abort();                                                                              \
-        }                                                                                         \
+#define CHECK(x)                                                                                   \
+    do {                                                                                           \
+        if (!(x)) {                                                                                \
+            fprintf(stderr, "fuzz_tflite: invariant failed: %s\n", #x);                            \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static volatile uint8_t g_sink;

@@ -4,7 +4,8 @@
  * is compared with a direct per-element formula written here (double precision) on random
  * shapes at 1 and 2 threads, plus known answers: average pooling at a padded border and
  * TFLite's own RESIZE_BILINEAR test values (tensorflow/lite/kernels/resize_bilinear_test.cc)
- * and a 2x2 -> 4x4 resize worked out by hand for each coordinate mode.
+ * and a 2x2 -> 4x4 resize worked out by hand for each coordinate mode. Element-wise ops are
+ * also run in place (output buffer = input 0), as the memory plan may arrange.
  */
 #include "ref_test_util.h"
 
@@ -138,6 +139,40 @@ PA_TEST(unary_known_answers)
         ASSERT_ARRAY_NEAR(c.ptr[1], k ? logistic : hswish, 6, 1e-6);
         tc_free(&c);
     }
+}
+
+/* The memory plan may give an element-wise op's output the buffer of its input 0. */
+PA_TEST(elementwise_in_place)
+{
+    struct pa_parallel *par = make_pool();
+    const enum pa_op ops[] = {PA_OP_ADD, PA_OP_MUL, PA_OP_PRELU, PA_OP_RELU, PA_OP_RELU6,
+                              PA_OP_LOGISTIC, PA_OP_HARD_SWISH};
+    for (size_t k = 0; k < 2 * PA_ARRAY_SIZE(ops); k++) {
+        const enum pa_op op = ops[k % PA_ARRAY_SIZE(ops)];
+        const bool unary = op != PA_OP_ADD && op != PA_OP_MUL && op != PA_OP_PRELU;
+        struct tcase c;
+        tc_init(&c, op);
+        const int d[4] = {1, 33, 41, 24}, cd[1] = {24};
+        add_in(&c, tensor(&c, 4, d));
+        if (!unary)
+            add_in(&c, k < PA_ARRAY_SIZE(ops) ? tensor(&c, 1, cd) : tensor(&c, 4, d));
+        add_out(&c, tensor(&c, 4, d));
+        /* Expected values from a separate out-of-place run. */
+        run(&c, NULL);
+        const size_t n = c.t[0].count;
+        double *want = dalloc(n);
+        for (size_t i = 0; i < n; i++)
+            want[i] = c.ptr[c.n.out[0]][i];
+        float *own_out = c.ptr[c.n.out[0]];
+        c.ptr[c.n.out[0]] = c.ptr[0];
+        pa_ref_kernel(op)(&c.g, &c.n, c.ptr, k % 2 ? par : NULL);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_NEAR(c.ptr[0][i], want[i], 1e-6);
+        c.ptr[c.n.out[0]] = own_out;
+        free(want);
+        tc_free(&c);
+    }
+    pa_parallel_destroy(par);
 }
 
 /* ---- pools ------------------------------------------------------------------------------ */

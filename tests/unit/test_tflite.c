@@ -144,6 +144,8 @@ static void check_file_rejected(const uint8_t *b, size_t n, const char *name)
     ASSERT_TRUE(text != NULL);
     memcpy(msg, text, len < sizeof(msg) - 1 ? len : sizeof(msg) - 1);
     free(text);
+    unlink(path);
+    unlink(log_path);
     fprintf(stderr, "%s -> %s", name, msg); // shown in the test log for review
     ASSERT_ERR(ret, PA_EINVALDATA);
     ASSERT_TRUE(strstr(msg, path) != NULL);

@@ -161,6 +161,23 @@ PA_TEST(resize_hallo_downscale_matches_area_average)
     pa_image_free(&b);
 }
 
+PA_TEST(resize_per_frame_sizes_do_not_allocate)
+{
+    static const int sizes[][5] = {{1280, 720, 640, 360, PA_PIX_RGB24},
+                                   {1280, 720, 256, 256, PA_PIX_RGBA32},
+                                   {640, 480, 192, 192, PA_PIX_RGB24}};
+    for (size_t i = 0; i < PA_ARRAY_SIZE(sizes); i++) {
+        struct pa_image a, b;
+        ASSERT_OK(pa_image_alloc(&a, sizes[i][0], sizes[i][1], (enum pa_pixfmt)sizes[i][4]));
+        ASSERT_OK(pa_image_alloc(&b, sizes[i][2], sizes[i][3], (enum pa_pixfmt)sizes[i][4]));
+        uint64_t before = pa_mem_alloc_count();
+        ASSERT_OK(pa_image_resize(&a, &b));
+        ASSERT_EQ(pa_mem_alloc_count() - before, 0);
+        pa_image_free(&a);
+        pa_image_free(&b);
+    }
+}
+
 PA_TEST(resize_rejects_bad_arguments)
 {
     struct pa_image a, b;

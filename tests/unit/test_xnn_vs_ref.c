@@ -30,7 +30,9 @@
 
 #define TG_MAX_TENSORS 12
 #define TG_MAX_NODES 6
+// clang-format off
 #define DIMS(...) (const int[]){__VA_ARGS__}
+// clang-format on
 
 /** A small hand-built graph with its tensor buffers (what a session would provide). */
 struct tg {
@@ -167,8 +169,8 @@ static void tg_check(struct tg *x, int xnn_nodes, double tol)
                         op = pa_op_name(g->nodes[i].op);
                 pa_nn_backend_xnn.destroy(st);
                 pa_parallel_destroy(par);
-                PA__FAIL("output t%d (of %s) differs by %g (bound %g) at %d threads", id, op,
-                         diff, bound, threads);
+                PA__FAIL("output t%d (of %s) differs by %g (bound %g) at %d threads", id, op, diff,
+                         bound, threads);
             }
         }
         pa_nn_backend_xnn.destroy(st);
@@ -500,11 +502,12 @@ static void check_model(const char *file, float scale, float offset)
         for (int k = 0; k < pa_nn_model_num_io(m, 1); k++) {
             double max_ref = 0.0;
             size_t n = io_count(m, 1, k);
-            double diff = max_abs_diff(pa_nn_session_output(xnn, k),
-                                       pa_nn_session_output(ref, k), n, &max_ref);
+            double diff = max_abs_diff(pa_nn_session_output(xnn, k), pa_nn_session_output(ref, k),
+                                       n, &max_ref);
             double bound = MODEL_TOL * (max_ref > 1.0 ? max_ref : 1.0);
             printf("%s output %d (%zu values, max|ref| %.4g): max diff %.3g, bound %.3g, "
-                   "%d thread(s)\n", file, k, n, max_ref, diff, bound, threads);
+                   "%d thread(s)\n",
+                   file, k, n, max_ref, diff, bound, threads);
             ASSERT_TRUE(diff <= bound);
         }
         pa_nn_session_destroy(xnn);
@@ -579,10 +582,10 @@ PA_TEST(fusion_respects_arena_aliasing)
 
 #else /* !PA_HAVE_XNNPACK: the same case names (ctest lists them), all skipped */
 
-#define SKIP_CASE(name)                                                                           \
-    PA_TEST(name)                                                                                 \
-    {                                                                                             \
-        PA_SKIP("built without XNNPACK");                                                         \
+#define SKIP_CASE(name)                                                                            \
+    PA_TEST(name)                                                                                  \
+    {                                                                                              \
+        PA_SKIP("built without XNNPACK");                                                          \
     }
 SKIP_CASE(op_conv2d)
 SKIP_CASE(op_depthwise_conv2d)

@@ -4,8 +4,12 @@
  *
  * Contract for every kernel: inputs are ptr[n->in[i]], outputs ptr[n->out[i]], shapes in
  * g->tensors[id].dims were validated at graph build (kernels trust them), params in n->p.
- * Kernels never allocate and split work over output rows with pa_parallel_for when `par`
- * has more than one thread (NULL = serial).
+ * Kernels never allocate (they use at most ~70 KiB of stack) and split work over output rows
+ * with pa_parallel_for when `par` has more than one thread (NULL = serial).
+ *
+ * Aliasing: the element-wise kernels (RELU, RELU6, LOGISTIC, HARD_SWISH, ADD, MUL, PRELU)
+ * and RESHAPE also work in place, with the output in the same buffer as input 0 (or as
+ * input 1 of ADD/MUL when shapes match); every other kernel needs distinct buffers.
  */
 #ifndef PA_NN_REF_REF_H
 #define PA_NN_REF_REF_H
@@ -15,6 +19,7 @@
 
 struct pa_parallel;
 
+/** Declares (or defines) a kernel with the pa_ref_kernel_fn signature. */
 #define PA_REF_KERNEL(name)                                                                       \
     void name(const struct pa_graph *g, const struct pa_node *n, float *const *ptr,               \
               struct pa_parallel *par)
