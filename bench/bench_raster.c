@@ -204,7 +204,8 @@ static int load_crop(struct pa_image *crop, const char *shared)
     for (int y = 0; y < CROP; y++)
         for (int x = 0; x < CROP; x++)
             for (int c = 0; c < 3; c++)
-                pa_image_px(crop, x, y)[c] = (uint8_t)(128 + 100 * sin(0.05 * x + c) * cos(0.04 * y));
+                pa_image_px(crop, x, y)[c] =
+                    (uint8_t)(128 + 100 * sin(0.05 * x + c) * cos(0.04 * y));
     return 0;
 }
 

@@ -10,6 +10,7 @@ PKGS=(build-essential cmake ninja-build pkg-config clang
       libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
       libpng-dev libjpeg62-turbo-dev libssl-dev libcjson-dev libyaml-dev
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+      libsdl2-dev libmicrohttpd-dev xvfb
       npm dpkg-dev)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

@@ -30,9 +30,8 @@ struct pa_parallel;
  * @param par row-slice pool, may be NULL.
  * @return 0; PA_EINVAL for bad images, a non-finite or singular matrix, a short stride.
  */
-int pa_composite_paste(struct pa_image *frame, const struct pa_image *crop,
-                       const uint8_t *mask, int mask_stride, const float crop_to_frame[6],
-                       struct pa_parallel *par);
+int pa_composite_paste(struct pa_image *frame, const struct pa_image *crop, const uint8_t *mask,
+                       int mask_stride, const float crop_to_frame[6], struct pa_parallel *par);
 
 /** @return bytes of scratch pa_mask_feather and pa_mask_erode need for a w × h mask
  * (0 on overflow). */

@@ -13,27 +13,33 @@
  *    neighbour has exactly -E and the opposite ownership, so a shared edge's pixels go to
  *    exactly one side (Pineda 1988; the D3D10 rasterization rules).
  *  - Spans. Along a row E_i = e + s x with s = 256 a_i, so each edge bounds x on one side:
- *    x >= ceil(-e / s) for s > 0, x <= floor(e / -s) for s < 0. The quotient is estimated in
- *    double and corrected with the exact integer test, so the span is exact and the inner
- *    loop tests nothing.
+ *    x >= ceil(-e / s) for s > 0, x <= floor(e / -s) for s < 0. Row to row e grows by a
+ *    constant, so each bound is walked exactly with an integer quotient and remainder (one
+ *    division per edge when a triangle starts in a band); the inner loop tests nothing.
  *  - Attributes (source x/y or colour, depth, alpha) are planes A(x, y) = A00 + A_x x + A_y y
  *    over pixel indices, solved in double from the unsnapped vertices (so an identity mesh
  *    samples exactly at pixel centres). Each span starts from a double evaluation and steps
- *    A_start + i A_x in float: no per-pixel division, and no dependence on where a band
- *    starts, so any thread count gives identical bits. Interpolation is affine in screen
- *    space, which is exact for the 2D source mapping of a projected mesh.
- *  - Sampling. The source position (index space: minus 0.5) is clamped to [0, w-1] x
- *    [0, h-1] (edge replication; NaN lands on 0), quantised to 1/2048 pixel, and blended
- *    with integer weights summing to 2^22, as in core/affine.c.
+ *    A_start + i A_x (float for colour, depth, alpha; 16.16 for source positions): no
+ *    per-pixel division, and nothing depends on where a band starts, so any thread count
+ *    gives identical bits. Interpolation is affine in screen space, which is exact for the
+ *    2D source mapping of a projected mesh.
+ *  - Sampling. Source positions go to 16.16 fixed point (index space: minus 0.5) at each
+ *    span start and step by a rounded fixed-point gradient (drift < 0.01 px over 512 px);
+ *    the bilinear blend (animate/bilinear.h) uses 8-bit fractions, an SSE2 path inside the
+ *    source and a bit-identical scalar path clamped to the edges (edge replication). Spans
+ *    whose positions leave +-2^14 px use float positions clamped per pixel (NaN lands on 0).
  *  - Threads. Job j owns rows [h j / n, h (j+1) / n) of dst, the depth buffer and the
  *    coverage plane; it walks all triangles in index order and clips them to its band, so
  *    jobs never touch the same pixel and need no locks.
+ * The per-pixel span kernels live in raster_span.c.
  */
 #include "raster.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "animate/bilinear.h"
+#include "animate/raster_span.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/parallel.h"
@@ -43,30 +49,44 @@
 #define SUB_ONE (1 << SUB_BITS)
 /* Bias that keeps snapped coordinates positive for floor-by-shift (> guard band). */
 #define POS_BIAS_PX 32768
-#define SAMPLE_BITS 11
-#define SAMPLE_ONE (1 << SAMPLE_BITS)
-#define WEIGHT_SHIFT (2 * SAMPLE_BITS)
 /* Rows per job: enough that the per-job triangle walk stays small next to the pixels. */
 #define MIN_BAND_ROWS 16
-#define MAX_SRC_DIM 65536
+/* Images up to this size keep fixed-point source positions inside int32. */
+#define MAX_DIM 16384
+/* Fixed-point spans need |position| < FIX_POS_LIMIT px and |gradient| < FIX_GRAD_LIMIT. */
+#define FIX_POS_LIMIT 16384.0
+#define FIX_GRAD_LIMIT 8192.0
 
 /* Attribute slots: 0..2 = source u, v (or r, g, b), 3 = depth, 4 = alpha. */
 enum { ATTR_DEPTH = 3, ATTR_ALPHA = 4, N_ATTR = 5 };
 
 struct pa_raster {
     int max_w, max_h;
-    float *depth;     ///< max_w × max_h, row stride max_w floats
-    uint8_t *cov;     ///< max_w × max_h, row stride cov_stride
+    float *depth; ///< max_w × max_h, row stride max_w floats
+    uint8_t *cov; ///< max_w × max_h, row stride cov_stride
     int cov_stride;
-    int last_w, last_h;
+    int simd; ///< 0 = scalar sampling only (tests)
+};
+
+/**
+ * Exact per-row bound of one edge: q = floor(M / S) with M linear in the row, stepped by
+ * quotient and remainder (a Bresenham DDA). kind > 0: left bound x >= q; kind < 0: right
+ * bound x <= q; kind 0 (horizontal edge): the row is inside iff q >= 0.
+ */
+struct edge_walk {
+    int64_t q, r, dq, dr, S;
+    int kind;
 };
 
 /** One triangle prepared for the rows of one band. */
 struct tri {
     int64_t a[3], b[3], c[3]; ///< E_i(X, Y) = a X + b Y + c, fixed point
     int64_t bias[3];          ///< 0 on owner edges, -1 elsewhere (E + bias >= 0 inside)
-    int x0, x1, y0, y1;       ///< pixel bounding box, half-open, clipped to dst
+    struct edge_walk walk[3]; ///< per-edge span bound, stepped row by row
+    int x0, x1, y0, y1;       ///< pixel bounding box, half-open, clipped to dst and band
     double base[N_ATTR], ddx[N_ATTR], ddy[N_ATTR]; ///< A(x, y) = base + ddx x + ddy y
+    int32_t du, dv;                                ///< ddx of u, v in 16.16 (valid when fixed)
+    int fixed;                                     ///< gradients small enough for fixed-point spans
 };
 
 /** Everything one call shares with its jobs (read-only during the jobs). */
@@ -76,17 +96,19 @@ struct raster_call {
     const struct pa_image *src; ///< NULL for fill
     const float *rgb;           ///< fill colours, NULL for warp
     struct pa_image *dst;
-    int n_jobs;
+    struct pa_raster_sampler *smp; ///< source in locals form (warp only)
+    int n_prim;                    ///< attributes 0..n_prim-1 used: 2 (u, v) or 3 (r, g, b)
 };
 
 int pa_raster_create(struct pa_raster **out, int max_w, int max_h)
 {
     *out = NULL;
-    if (max_w <= 0 || max_h <= 0 || max_w > MAX_SRC_DIM || max_h > MAX_SRC_DIM)
+    if (max_w <= 0 || max_h <= 0 || max_w > MAX_DIM || max_h > MAX_DIM)
         return PA_EINVAL;
     struct pa_raster *r = pa_calloc(1, sizeof(*r));
     if (!r)
         return PA_ENOMEM;
+    r->simd = 1;
     r->max_w = max_w;
     r->max_h = max_h;
     r->cov_stride = (max_w + PA_ALIGN - 1) / PA_ALIGN * PA_ALIGN;
@@ -114,6 +136,11 @@ void pa_raster_destroy(struct pa_raster *r)
     pa_free(r->depth);
     pa_free(r->cov);
     pa_free(r);
+}
+
+void pa_raster_set_simd(struct pa_raster *r, int enable)
+{
+    r->simd = enable != 0;
 }
 
 const uint8_t *pa_raster_coverage(const struct pa_raster *r, int *stride)
@@ -145,18 +172,35 @@ static inline int pixel_floor(int64_t v)
     return (int)((v - SUB_ONE / 2 + (int64_t)POS_BIAS_PX * SUB_ONE) >> SUB_BITS) - POS_BIAS_PX;
 }
 
-/* Attribute value k of vertex vi, or NAN when the vertex has no such attribute. */
+/* Attribute k of vertex vi: 0..2 = colour or source position (index space), 3 = depth,
+ * 4 = alpha. */
 static inline float vertex_attr(const struct raster_call *c, int32_t vi, int k)
 {
     const struct pa_warp_mesh *m = c->m;
     if (k < 3) {
         if (c->rgb)
             return c->rgb[(size_t)vi * 3 + (size_t)k];
-        return k < 2 ? m->src_xy[(size_t)vi * 2 + (size_t)k] - 0.5f : 0.0f;
+        return m->src_xy[(size_t)vi * 2 + (size_t)k] - 0.5f;
     }
     if (k == ATTR_DEPTH)
-        return m->depth ? m->depth[vi] : 0.0f;
-    return m->alpha ? m->alpha[vi] : 1.0f;
+        return m->depth[vi];
+    return m->alpha[vi];
+}
+
+/* Solve one attribute plane; @return 0 when it is not finite. */
+static int setup_plane(const struct raster_call *c, const int32_t v[3], int k, const double g[6],
+                       struct tri *t)
+{
+    float a0 = vertex_attr(c, v[0], k), a1 = vertex_attr(c, v[1], k);
+    float a2 = vertex_attr(c, v[2], k);
+    double e1 = (double)a1 - a0, e2 = (double)a2 - a0;
+    // g = {d2y / det, -d1y / det, -d2x / det, d1x / det, p0x, p0y}.
+    double gx = e1 * g[0] + e2 * g[1], gy = e1 * g[2] + e2 * g[3];
+    t->ddx[k] = gx;
+    t->ddy[k] = gy;
+    // Value at the centre of pixel (0, 0), i.e. at (0.5, 0.5).
+    t->base[k] = a0 + gx * (0.5 - g[4]) + gy * (0.5 - g[5]);
+    return isfinite(t->base[k]) && isfinite(gx) && isfinite(gy);
 }
 
 /* Solve the attribute planes from the float vertex positions. @return 0 when degenerate. */
@@ -169,22 +213,62 @@ static int setup_attrs(const struct raster_call *c, const int32_t v[3], struct t
     double det = d1x * d2y - d2x * d1y;
     if (det == 0.0)
         return 0;
-    double inv = 1.0 / det;
-    for (int k = 0; k < N_ATTR; k++) {
-        float a0 = vertex_attr(c, v[0], k), a1 = vertex_attr(c, v[1], k);
-        float a2 = vertex_attr(c, v[2], k);
-        if (!isfinite(a0) || !isfinite(a1) || !isfinite(a2))
-            return 0;
-        double e1 = (double)a1 - a0, e2 = (double)a2 - a0;
-        double gx = (e1 * d2y - e2 * d1y) * inv, gy = (e2 * d1x - e1 * d2x) * inv;
-        t->ddx[k] = gx;
-        t->ddy[k] = gy;
-        // Value at the centre of pixel (0, 0), i.e. at (0.5, 0.5).
-        t->base[k] = a0 + gx * (0.5 - px) + gy * (0.5 - py);
-        if (!isfinite(t->base[k]) || !isfinite(gx) || !isfinite(gy))
+    const double g[6] = {d2y / det, -d1y / det, -d2x / det, d1x / det, px, py};
+    for (int k = 0; k < c->n_prim; k++) {
+        if (!setup_plane(c, v, k, g, t))
             return 0;
     }
+    if (c->m->depth && !setup_plane(c, v, ATTR_DEPTH, g, t))
+        return 0;
+    if (c->m->alpha && !setup_plane(c, v, ATTR_ALPHA, g, t))
+        return 0;
+    t->fixed = 0;
+    if (!c->rgb && fabs(t->ddx[0]) < FIX_GRAD_LIMIT && fabs(t->ddx[1]) < FIX_GRAD_LIMIT) {
+        t->fixed = 1;
+        t->du = (int32_t)lrint(t->ddx[0] * PA_BILIN_ONE);
+        t->dv = (int32_t)lrint(t->ddx[1] * PA_BILIN_ONE);
+    }
     return 1;
+}
+
+/* floor(a / b) for b > 0. */
+static inline int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/*
+ * Start edge i's walker at row t->y0. Along a row E + bias = e + s x with s = 256 a; from
+ * one row to the next e grows by 256 b. Left bound (s > 0): x >= ceil(-e / s)
+ * = floor((s - 1 - e) / s). Right bound (s < 0): x <= floor(e / -s).
+ */
+static void init_walk(struct tri *t, int i)
+{
+    struct edge_walk *w = &t->walk[i];
+    int64_t s = t->a[i] * SUB_ONE, de = t->b[i] * SUB_ONE;
+    int64_t e = t->a[i] * (SUB_ONE / 2) + t->b[i] * ((int64_t)t->y0 * SUB_ONE + SUB_ONE / 2) +
+                t->c[i] + t->bias[i];
+    int64_t m, d;
+    if (s == 0) {
+        *w = (struct edge_walk){e, 0, de, 0, 1, 0};
+        return;
+    }
+    if (s > 0) {
+        w->S = s;
+        m = s - 1 - e;
+        d = -de;
+        w->kind = 1;
+    } else {
+        w->S = -s;
+        m = e;
+        d = de;
+        w->kind = -1;
+    }
+    w->q = floor_div(m, w->S);
+    w->r = m - w->q * w->S;
+    w->dq = floor_div(d, w->S);
+    w->dr = d - w->dq * w->S;
 }
 
 /*
@@ -231,191 +315,95 @@ static int setup_tri(const struct raster_call *c, int ti, int ya, int yb, struct
         t->b[i] = dx;
         t->c[i] = dy * X[i] - dx * Y[i];
         t->bias[i] = (dy < 0 || (dy == 0 && dx > 0)) ? 0 : -1;
+        init_walk(t, i);
     }
     return setup_attrs(c, v, t);
 }
 
 /*
- * The span [*lo, *hi) of row y inside triangle t (already clipped to its bounding box).
- * @return 0 when the row is empty.
+ * The span [*lo, *hi) of the current row of t (clipped to its bounding box), then step the
+ * edge walkers to the next row. @return 0 when the row is empty.
  */
-static inline int row_span(const struct tri *t, int y, int *lo, int *hi)
+static inline int row_span(struct tri *t, int *lo, int *hi)
 {
-    int xa = t->x0, xb = t->x1; // candidate range [xa, xb)
-    int64_t yc = (int64_t)y * SUB_ONE + SUB_ONE / 2;
+    int64_t xa = t->x0, xb = t->x1;
+    int inside = 1;
     for (int i = 0; i < 3; i++) {
-        int64_t s = t->a[i] * SUB_ONE;
-        int64_t e = t->a[i] * (SUB_ONE / 2) + t->b[i] * yc + t->c[i] + t->bias[i];
-        if (s == 0) {
-            if (e < 0)
-                return 0;
-            continue;
+        struct edge_walk *e = &t->walk[i];
+        if (e->kind > 0)
+            xa = PA_MAX(xa, e->q);
+        else if (e->kind < 0)
+            xb = PA_MIN(xb, e->q + 1);
+        else
+            inside &= e->q >= 0;
+        e->q += e->dq;
+        e->r += e->dr;
+        if (e->r >= e->S) {
+            e->r -= e->S;
+            e->q++;
         }
-        // Inside is e + s x >= 0; estimate the crossing -e/s, clamp, then fix it exactly.
-        double q = (double)-e / (double)s;
-        q = q < (double)xa - 1.0 ? (double)xa - 1.0 : q > (double)xb + 1.0 ? (double)xb + 1.0 : q;
-        int x = (int)q;
-        if (s > 0) { // first inside pixel, at least xa
-            while (x > xa && e + s * (x - 1) >= 0)
-                x--;
-            while (x < xb && e + s * x < 0)
-                x++;
-            xa = PA_MAX(xa, x);
-        } else { // one past the last inside pixel, at most xb
-            x++;
-            while (x < xb && e + s * x >= 0)
-                x++;
-            while (x > xa && e + s * (x - 1) < 0)
-                x--;
-            xb = PA_MIN(xb, x);
-        }
-        if (xa >= xb)
-            return 0;
     }
-    *lo = xa;
-    *hi = xb;
+    if (!inside || xa >= xb)
+        return 0;
+    *lo = (int)xa; // within [x0, x1] now
+    *hi = (int)xb;
     return 1;
 }
-
-/* ------------------------------------------------------------------------------------------ */
-/* Span kernels                                                                                */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Per-span start values and steps in float. */
-struct span {
-    float v0[N_ATTR], dv[N_ATTR];
-    int n;
-    uint8_t *rgb;   ///< dst pixel of the first span pixel
-    float *zbuf;    ///< depth of the first span pixel
-    uint8_t *cov;   ///< coverage of the first span pixel
-};
-
-static inline uint8_t alpha_u8(float a)
-{
-    a = a > 0.0f ? a : 0.0f;
-    a = a < 1.0f ? a : 1.0f;
-    return (uint8_t)(a * 255.0f + 0.5f);
-}
-
-static inline uint8_t level_u8(float v)
-{
-    v = v > 0.0f ? v : 0.0f;
-    v = v < 255.0f ? v : 255.0f;
-    return (uint8_t)(v + 0.5f);
-}
-
-/** Source image fields in locals, so byte stores to dst cannot force reloads. */
-struct sampler {
-    const uint8_t *data;
-    size_t stride;
-    int w, h;
-    float umax, vmax;
-};
-
-/* Bilinear RGB24 sample at index-space (u, v), clamped to the image. */
-static inline void sample_rgb(const struct sampler s, float u, float v, uint8_t *out)
-{
-    u = u > 0.0f ? u : 0.0f; // also maps NaN to 0
-    u = u < s.umax ? u : s.umax;
-    v = v > 0.0f ? v : 0.0f;
-    v = v < s.vmax ? v : s.vmax;
-    int iu = (int)(u * (float)SAMPLE_ONE + 0.5f), iv = (int)(v * (float)SAMPLE_ONE + 0.5f);
-    int j = iu >> SAMPLE_BITS, i = iv >> SAMPLE_BITS;
-    int fu = iu & (SAMPLE_ONE - 1), fv = iv & (SAMPLE_ONE - 1);
-    // At the last column/row the weight of the next one is 0; read the same pixel instead.
-    size_t dj = j < s.w - 1 ? 3 : 0, di = i < s.h - 1 ? s.stride : 0;
-    const uint8_t *p0 = s.data + (size_t)i * s.stride + (size_t)j * 3;
-    const uint8_t *p1 = p0 + di;
-    int w00 = (SAMPLE_ONE - fu) * (SAMPLE_ONE - fv), w01 = fu * (SAMPLE_ONE - fv);
-    int w10 = (SAMPLE_ONE - fu) * fv, w11 = fu * fv;
-    int acc[3];
-    for (int ch = 0; ch < 3; ch++)
-        acc[ch] = w00 * p0[ch] + w01 * p0[ch + dj] + w10 * p1[ch] + w11 * p1[ch + dj];
-    for (int ch = 0; ch < 3; ch++)
-        out[ch] = (uint8_t)((acc[ch] + (1 << (WEIGHT_SHIFT - 1))) >> WEIGHT_SHIFT);
-}
-
-/* One span; `fill`, `zt` (depth test) and `alpha` are constants after inlining. Everything
- * is read into locals first: dst bytes may alias any other memory as far as C knows. */
-static inline __attribute__((always_inline)) void
-draw_span(const struct span *sp, const struct pa_image *src, const int fill, const int zt,
-          const int alpha)
-{
-    struct sampler s = {0};
-    if (!fill) {
-        s = (struct sampler){src->data, (size_t)src->stride, src->w, src->h,
-                             (float)(src->w - 1), (float)(src->h - 1)};
-    }
-    const float a0 = sp->v0[0], a1 = sp->v0[1], a2 = sp->v0[2];
-    const float d0 = sp->dv[0], d1 = sp->dv[1], d2 = sp->dv[2];
-    const float z0 = sp->v0[ATTR_DEPTH], dz = sp->dv[ATTR_DEPTH];
-    const float al0 = sp->v0[ATTR_ALPHA], dal = sp->dv[ATTR_ALPHA];
-    uint8_t *const rgb = sp->rgb, *const cov = sp->cov;
-    float *const zbuf = sp->zbuf;
-    const int n = sp->n;
-    for (int i = 0; i < n; i++) {
-        float fi = (float)i;
-        if (zt) {
-            float z = z0 + fi * dz;
-            if (!(z < zbuf[i]))
-                continue;
-            zbuf[i] = z;
-        }
-        uint8_t *o = rgb + (size_t)i * 3;
-        if (fill) {
-            o[0] = level_u8(a0 + fi * d0);
-            o[1] = level_u8(a1 + fi * d1);
-            o[2] = level_u8(a2 + fi * d2);
-        } else {
-            sample_rgb(s, a0 + fi * d0, a1 + fi * d1, o);
-        }
-        cov[i] = alpha ? alpha_u8(al0 + fi * dal) : 255;
-    }
-}
-
-typedef void (*span_fn)(const struct span *sp, const struct pa_image *src);
-
-#define PA_SPAN_VARIANT(name, fill, zt, alpha)                                                    \
-    static void name(const struct span *sp, const struct pa_image *src)                         \
-    {                                                                                             \
-        draw_span(sp, src, fill, zt, alpha);                                                      \
-    }
-PA_SPAN_VARIANT(span_warp, 0, 0, 0)
-PA_SPAN_VARIANT(span_warp_z, 0, 1, 0)
-PA_SPAN_VARIANT(span_warp_a, 0, 0, 1)
-PA_SPAN_VARIANT(span_warp_za, 0, 1, 1)
-PA_SPAN_VARIANT(span_fill, 1, 0, 0)
-PA_SPAN_VARIANT(span_fill_z, 1, 1, 0)
-PA_SPAN_VARIANT(span_fill_a, 1, 0, 1)
-PA_SPAN_VARIANT(span_fill_za, 1, 1, 1)
-#undef PA_SPAN_VARIANT
-
-/* Indexed by fill * 4 + depth * 2 + alpha. */
-static const span_fn k_span_fns[8] = {span_warp,   span_warp_a, span_warp_z,   span_warp_za,
-                                      span_fill,   span_fill_a, span_fill_z,   span_fill_za};
 
 /* ------------------------------------------------------------------------------------------ */
 /* Bands                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-static void draw_tri_rows(const struct raster_call *c, const struct tri *t, span_fn fn)
+/* Fill the per-span values of row y, pixels [lo, hi). */
+static inline void start_span(const struct raster_call *c, const struct tri *t, int y, int lo,
+                              int hi, struct pa_raster_span *sp)
 {
+    const struct pa_warp_mesh *m = c->m;
+    sp->n = hi - lo;
+    if (c->rgb) {
+        for (int k = 0; k < 3; k++)
+            sp->col[k] = (float)(t->base[k] + t->ddy[k] * y + t->ddx[k] * lo);
+    } else {
+        double u = t->base[0] + t->ddy[0] * y + t->ddx[0] * lo;
+        double v = t->base[1] + t->ddy[1] * y + t->ddx[1] * lo;
+        double ue = u + t->ddx[0] * (sp->n - 1), ve = v + t->ddx[1] * (sp->n - 1);
+        sp->fixed = t->fixed && fabs(u) < FIX_POS_LIMIT && fabs(v) < FIX_POS_LIMIT &&
+                    fabs(ue) < FIX_POS_LIMIT && fabs(ve) < FIX_POS_LIMIT;
+        if (sp->fixed) {
+            sp->u = (int32_t)lrint(u * PA_BILIN_ONE);
+            sp->v = (int32_t)lrint(v * PA_BILIN_ONE);
+        } else {
+            sp->uf = (float)u;
+            sp->vf = (float)v;
+        }
+    }
+    if (m->depth)
+        sp->z = (float)(t->base[ATTR_DEPTH] + t->ddy[ATTR_DEPTH] * y + t->ddx[ATTR_DEPTH] * lo);
+    if (m->alpha)
+        sp->a = (float)(t->base[ATTR_ALPHA] + t->ddy[ATTR_ALPHA] * y + t->ddx[ATTR_ALPHA] * lo);
     struct pa_raster *r = c->r;
-    struct pa_image *dst = c->dst;
-    struct span sp;
-    for (int k = 0; k < N_ATTR; k++)
-        sp.dv[k] = (float)t->ddx[k];
+    sp->rgb = c->dst->data + (size_t)y * (size_t)c->dst->stride + (size_t)lo * 3;
+    sp->zbuf = r->depth + (size_t)y * (size_t)r->max_w + (size_t)lo;
+    sp->cov = r->cov + (size_t)y * (size_t)r->cov_stride + (size_t)lo;
+}
+
+static void draw_tri_rows(const struct raster_call *c, struct tri *t, pa_raster_span_fn fn)
+{
+    struct pa_raster_span sp = {0};
+    sp.du = t->du;
+    sp.dv = t->dv;
+    sp.duf = (float)t->ddx[0];
+    sp.dvf = (float)t->ddx[1];
+    for (int k = 0; k < 3; k++)
+        sp.dcol[k] = (float)t->ddx[k];
+    sp.dz = (float)t->ddx[ATTR_DEPTH];
+    sp.da = (float)t->ddx[ATTR_ALPHA];
     for (int y = t->y0; y < t->y1; y++) {
         int lo, hi;
-        if (!row_span(t, y, &lo, &hi))
+        if (!row_span(t, &lo, &hi))
             continue;
-        for (int k = 0; k < N_ATTR; k++)
-            sp.v0[k] = (float)(t->base[k] + t->ddy[k] * y + t->ddx[k] * lo);
-        sp.n = hi - lo;
-        sp.rgb = dst->data + (size_t)y * (size_t)dst->stride + (size_t)lo * 3;
-        sp.zbuf = r->depth + (size_t)y * (size_t)r->max_w + (size_t)lo;
-        sp.cov = r->cov + (size_t)y * (size_t)r->cov_stride + (size_t)lo;
-        fn(&sp, c->src);
+        start_span(c, t, y, lo, hi, &sp);
+        fn(&sp, c->smp);
     }
 }
 
@@ -434,8 +422,9 @@ static void raster_job(void *ctx, int job, int n_jobs)
                 z[x] = INFINITY;
         }
     }
-    span_fn fn = k_span_fns[(c->rgb ? 4 : 0) + (m->depth ? 2 : 0) + (m->alpha ? 1 : 0)];
-    struct tri t;
+    pa_raster_span_fn fn =
+        pa_raster_span_kernel(c->rgb != NULL, m->depth != NULL, m->alpha != NULL);
+    struct tri t = {0};
     for (int i = 0; i < m->n_triangles; i++) {
         if (setup_tri(c, i, ya, yb, &t))
             draw_tri_rows(c, &t, fn);
@@ -453,20 +442,20 @@ static int check_call(const struct raster_call *c)
         return PA_EINVAL;
     }
     if (dst->w > c->r->max_w || dst->h > c->r->max_h) {
-        pa_log_error("animate", "raster: destination %dx%d exceeds the scratch size %dx%d",
-                     dst->w, dst->h, c->r->max_w, c->r->max_h);
+        pa_log_error("animate", "raster: destination %dx%d exceeds the scratch size %dx%d", dst->w,
+                     dst->h, c->r->max_w, c->r->max_h);
         return PA_EINVAL;
     }
     if (c->src && (!c->src->data || c->src->fmt != PA_PIX_RGB24 || c->src->w <= 0 ||
-                   c->src->h <= 0 || c->src->w > MAX_SRC_DIM || c->src->h > MAX_SRC_DIM)) {
-        pa_log_error("animate", "raster: the source must be a non-empty RGB24 image");
+                   c->src->h <= 0 || c->src->w > MAX_DIM || c->src->h > MAX_DIM)) {
+        pa_log_error("animate", "raster: the source must be an RGB24 image of 1..%d pixels",
+                     MAX_DIM);
         return PA_EINVAL;
     }
     if (m->n_vertices < 0 || m->n_triangles < 0 ||
         (m->n_triangles > 0 &&
          (!m->tri || !m->dst_xy || (c->src && !m->src_xy) || (!c->src && !c->rgb)))) {
-        pa_log_error("animate", "raster: mesh with %d triangles lacks an array",
-                     m->n_triangles);
+        pa_log_error("animate", "raster: mesh with %d triangles lacks an array", m->n_triangles);
         return PA_EINVAL;
     }
     for (size_t i = 0; i < (size_t)m->n_triangles * 3; i++) {
@@ -484,14 +473,19 @@ static int raster_run(struct raster_call *c, struct pa_parallel *par)
     int ret = check_call(c);
     if (ret < 0)
         return ret;
+    struct pa_raster_sampler smp = {0};
+    if (c->src) {
+        const struct pa_image *src = c->src;
+        smp = (struct pa_raster_sampler){src->data, (size_t)src->stride, src->w, src->h, {0, 0}};
+        if (c->r->simd)
+            smp.lim = pa_bilin_limits(src->w, src->h);
+    }
+    c->smp = &smp;
     int threads = pa_parallel_threads(par);
     // A few bands per thread balance uneven rows; each band re-walks the triangle list.
     int n_jobs = threads > 1 ? threads * 4 : 1;
     n_jobs = PA_MAX(1, PA_MIN(n_jobs, c->dst->h / MIN_BAND_ROWS));
-    c->n_jobs = n_jobs;
     pa_parallel_for(par, raster_job, c, n_jobs);
-    c->r->last_w = c->dst->w;
-    c->r->last_h = c->dst->h;
     return 0;
 }
 
@@ -502,7 +496,7 @@ int pa_raster_warp(struct pa_raster *r, const struct pa_warp_mesh *m, const stru
         pa_log_error("animate", "raster: warp without a source image");
         return PA_EINVAL;
     }
-    struct raster_call c = {r, m, src, NULL, dst, 1};
+    struct raster_call c = {r, m, src, NULL, dst, NULL, 2};
     return raster_run(&c, par);
 }
 
@@ -514,6 +508,6 @@ int pa_raster_fill(struct pa_raster *r, const struct pa_warp_mesh *m, const floa
         return PA_EINVAL;
     }
     static const float k_none[3] = {0, 0, 0}; // keeps rgb non-NULL: it selects fill mode
-    struct raster_call c = {r, m, NULL, rgb ? rgb : k_none, dst, 1};
+    struct raster_call c = {r, m, NULL, rgb ? rgb : k_none, dst, NULL, 3};
     return raster_run(&c, par);
 }

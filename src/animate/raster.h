@@ -55,7 +55,9 @@ int pa_raster_create(struct pa_raster **out, int max_w, int max_h);
 void pa_raster_destroy(struct pa_raster *r);
 
 /**
- * Warp `src` through the mesh into `dst` (both RGB24; dst no larger than the create size).
+ * Warp `src` through the mesh into `dst` (both RGB24; dst no larger than the create size,
+ * src at most 16384 pixels a side). Sampling: bilinear with 1/256-pixel weights, source
+ * positions clamped to the source's edge pixels.
  * Pixels covered by no triangle keep their previous dst value; the coverage plane tells
  * which pixels were written (see pa_raster_coverage). Depth test: LESS against a buffer
  * cleared to +inf, so at equal depth the earlier triangle wins; with depth == NULL later
@@ -73,6 +75,10 @@ int pa_raster_warp(struct pa_raster *r, const struct pa_warp_mesh *m, const stru
  */
 int pa_raster_fill(struct pa_raster *r, const struct pa_warp_mesh *m, const float *rgb,
                    struct pa_image *dst, struct pa_parallel *par);
+
+/** Tests and benchmarks: 0 = sample with the scalar reference path only (bit-identical
+ * to the SIMD path by design, so tests can compare them), 1 = default. */
+void pa_raster_set_simd(struct pa_raster *r, int enable);
 
 /**
  * The coverage plane of the last warp or fill: w × h of that call's dst, row stride

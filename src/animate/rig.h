@@ -12,9 +12,11 @@
  *   [468, 518)            two eyeballs (right eye = the person's right, then left), 25 each:
  *                         16 copies of the eye-opening loop, the iris centre, 8 iris-ring
  *                         points; drawn behind the lids so blinks occlude them
- *   [518, 626)            3 rings × 36 control points beyond the face oval (ring 0 at
+ *   [518, 532)            two upper-lid rows of 7 (right, left) just above the lash line,
+ *                         which keep the lashes thin when a blink stretches the lid
+ *   [532, 640)            3 rings × 36 control points beyond the face oval (ring 0 at
  *                         ~1.35× the oval radius, ring 1 at ~1.8×, ring 2 on the crop border)
- *   [626, 630)            the crop corners
+ *   [640, 644)            the crop corners
  * The mouth opening is a separate 4 × 11 grid (rows: upper inner lip, teeth line, cavity
  * line, lower inner lip) drawn in its own pass before the face.
  *
@@ -35,7 +37,9 @@
 #define PA_RIG_IRIS_RING 8
 #define PA_RIG_EYE_VERTS (PA_RIG_EYE_LOOP + 1 + PA_RIG_IRIS_RING)
 #define PA_RIG_V_EYE PA_RIG_FACE
-#define PA_RIG_V_RING (PA_RIG_V_EYE + 2 * PA_RIG_EYE_VERTS)
+#define PA_RIG_LID 7
+#define PA_RIG_V_LID (PA_RIG_V_EYE + 2 * PA_RIG_EYE_VERTS)
+#define PA_RIG_V_RING (PA_RIG_V_LID + 2 * PA_RIG_LID)
 #define PA_RIG_V_CORNER (PA_RIG_V_RING + PA_RIG_RINGS * PA_RIG_OVAL)
 #define PA_RIG_NV (PA_RIG_V_CORNER + 4)
 #define PA_RIG_MAX_TRI 1200
@@ -60,7 +64,8 @@ extern const int pa_rig_lip_outer[2][PA_MOUTH_COLS];     ///< upper / lower oute
 struct pa_rig {
     struct pa_anim_params params;  ///< the creation parameters (crop_scale, crop_size)
     struct pa_image portrait;      ///< RGB24 copy of the portrait
-    struct pa_image crop;          ///< crop_size² RGB24 working crop
+    int cs;                        ///< crop side in pixels: min(crop_size, side in portrait px)
+    struct pa_image crop;          ///< cs² RGB24 working crop
     float crop_to_img[6];          ///< 2x3 affine, crop pixels -> portrait pixels
     float img_to_crop[6];          ///< its inverse
     float k;                       ///< crop pixels per portrait pixel
@@ -108,16 +113,25 @@ void pa_rig_pose_mesh(const struct pa_rig *rig, const struct pa_anim_params *p,
                       const float gaze[2][2], float dst_xy[PA_RIG_NV][2],
                       float dst_z[PA_RIG_NV]);
 
-/** The mouth grid from a landmark array (x, y at pts[3 i], pts[3 i + 1]), mapped by m
- * (2x3 affine, or NULL for identity). */
-void pa_mouth_grid(const float *pts, const float *m, float out[PA_MOUTH_NV][2]);
+/**
+ * Source (texture) positions for a posed mesh: the rest positions, except that a closing
+ * upper lid takes its skin from higher up (the middle lid row slides toward the crease and
+ * the crease row toward the next ring, by the closure of each lid column), so a closed lid
+ * shows lid skin rather than stretched lashes and crease shadow.
+ */
+void pa_rig_lid_sources(const struct pa_rig *rig, const float dst_xy[PA_RIG_NV][2],
+                        float src_xy[PA_RIG_NV][2]);
+
+/** The mouth grid from a point array (x, y of point i at pts[stride i], pts[stride i + 1]),
+ * mapped by m (2x3 affine, or NULL for identity). */
+void pa_mouth_grid(const float *pts, int stride, const float *m, float out[PA_MOUTH_NV][2]);
 
 /** Area of the inner-lip loop in the x-y plane of a 468 × 3 point array (any units²). */
 float pa_mouth_area(const float *pts);
 
 /**
  * Per-channel mean and standard deviation of the lips (samples between the inner and outer
- * lip loops) in an RGB24 image; pts as for pa_mouth_grid.
+ * lip loops) in an RGB24 image; pts as for pa_mouth_grid with stride 3.
  */
 void pa_lip_stats(const struct pa_image *img, const float *pts, const float *m,
                   float mean[3], float std[3]);

@@ -213,7 +213,19 @@ static int track_loop(struct track_run *r, int64_t *n_frames, int64_t *n_found, 
         pa_progress_update(&prog, *n_frames);
     }
     pa_progress_done(&prog);
-    return ret == PA_EOF ? 0 : ret;
+    if (ret != PA_EOF)
+        return ret;
+    /* FFmpeg ends a truncated file with a plain end of stream; the container's own frame
+     * count (exact for MP4/MOV) tells a cut-off file from a complete one. A couple of frames
+     * of slack covers edit lists that drop a leading frame. */
+    int64_t expected = pa_source_frames(r->src);
+    if (pa_source_kind(r->src) == PA_SOURCE_VIDEO && expected > 0 &&
+        *n_frames < expected - 2 - expected / 50) {
+        pa_log_error("app", "%s: truncated or corrupt video: %lld of %lld frames decoded",
+                     r->o->input, (long long)*n_frames, (long long)expected);
+        return PA_EINVALDATA;
+    }
+    return 0;
 }
 
 static int run(int argc, char **argv)
@@ -283,6 +295,8 @@ static int run(int argc, char **argv)
                    r.st.n_points, r.st.pose.yaw, r.st.pose.pitch, r.st.pose.roll);
         else if (n_frames == 1)
             printf(" — no face in this image");
+        else if (n_found == 0)
+            printf(" — no face in any frame");
         printf("; %.2f ms/frame tracking\n", n_frames ? ms / (double)n_frames : 0.0);
     }
 done:

@@ -2,8 +2,9 @@
  * Capture backends behind one small vtable (GStreamer's v4l2src / FFmpeg's demuxers in
  * spirit): a capture produces RGB24 frames with capture timestamps. Backends: V4L2 webcams
  * (capture_v4l2.c), FFmpeg files/URLs (capture_ffmpeg.c), still images and folders
- * (capture_image.c) and the procedural idle driver (capture_idle.c, which produces face states
- * instead of pixels). pa_capture_open() picks the backend from a URI:
+ * (capture_source.c, over io/source.h) and the idle clock (capture_source.c: no pixels, the
+ * pipeline turns each tick into a procedural face state). pa_capture_open() picks the backend
+ * from a URI:
  *   "webcam" | "webcam:/dev/videoN" | "idle" | a file, folder or URL.
  */
 #ifndef PA_IO_CAPTURE_H
@@ -24,12 +25,17 @@ struct pa_capture_params {
 
 /** One captured frame. The image is owned by the capture and valid until the next read. */
 struct pa_capture_frame {
-    struct pa_image img;     ///< RGB24; w = h = 0 for idle (face-state-only) captures
+    struct pa_image img;     ///< RGB24; w = h = 0 for idle ticks (no pixels)
     double t;                ///< stream time in seconds
     int64_t capture_ns;      ///< monotonic clock when the frame was captured (latency origin)
     int64_t seq;             ///< frame number
-    const struct pa_face_state *face; ///< idle only: the procedural face state, else NULL
 };
+
+/** Monotonic clock in nanoseconds (the latency origin of every frame). */
+int64_t pa_capture_now_ns(void);
+
+/** 1 when the capture produces idle ticks (no pixels). */
+int pa_capture_is_idle(const struct pa_capture *c);
 
 struct pa_capture_ops {
     const char *name;

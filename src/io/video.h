@@ -45,17 +45,30 @@ struct pa_video_writer_params {
     int crf;              ///< x264 constant rate factor (default 20)
     const char *preset;   ///< x264 preset (default "veryfast")
     const char *audio_from; ///< copy the audio stream of this file, or NULL
+    const char *format;   ///< muxer: "mp4" (default), "matroska", "flv" (RTMP), "mpegts" (SRT)
+    int url;              ///< 1: path is a network URL: written in place, no ".part"/rename
+    const char *tune;     ///< x264 tune ("zerolatency" for live), NULL = none
+    double keyint_s;      ///< seconds between keyframes (0 = x264's default, 250 frames)
+    int vfr;              ///< 1: millisecond time base, frames stamped by write_at (live)
+    int maxrate_kbps;     ///< > 0: cap the rate (VBV, 2 s buffer), as streaming services want
 };
 
 /**
- * Create an MP4 (H.264, yuv420p) at `path`. Frames go to "<path>.part" and the file is
- * renamed on a successful pa_video_writer_finish, so a failure never leaves a file that looks
- * complete. @return 0, PA_EIO (unwritable path, logged), PA_EUNSUPPORTED (no H.264 encoder).
+ * Create a video file (H.264, yuv420p; MP4 unless p->format says otherwise) at `path`.
+ * Frames go to "<path>.part" and the file is renamed on a successful pa_video_writer_finish,
+ * so a failure never leaves a file that looks complete (URLs are written directly).
+ * @return 0, PA_EIO (unwritable path or unreachable URL, logged), PA_EUNSUPPORTED (no H.264
+ *         encoder), PA_EINVAL (unknown format).
  */
 int pa_video_writer_open(struct pa_video_writer **out, const char *path,
                          const struct pa_video_writer_params *p);
-/** Encode one RGB24 frame (the size given at open). */
+/** Encode one RGB24 frame (the size given at open), one frame period after the previous. */
 int pa_video_writer_write(struct pa_video_writer *w, const struct pa_image *frame);
+/**
+ * Encode one frame stamped at t seconds from the start (vfr writers; for others t is rounded
+ * to whole frame periods). Times that do not increase are bumped to one tick after the last.
+ */
+int pa_video_writer_write_at(struct pa_video_writer *w, const struct pa_image *frame, double t);
 /** Flush, copy audio, write the trailer and rename into place. The writer is freed. */
 int pa_video_writer_finish(struct pa_video_writer *w);
 /** Abandon: free everything and delete the partial file. Accepts NULL. */

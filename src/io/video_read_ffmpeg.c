@@ -89,7 +89,7 @@ int pa_video_reader_open(struct pa_video_reader **out, const char *path)
         pa_log_error("io", "%s: %s", path, strerror(errno));
         return PA_ENOENT;
     }
-    av_log_set_level(AV_LOG_ERROR);
+    av_log_set_level(pa_log_enabled("io", PA_LOG_DEBUG) ? AV_LOG_ERROR : AV_LOG_QUIET);
     struct pa_video_reader *r = pa_calloc(1, sizeof(*r));
     if (!r)
         return PA_ENOMEM;

@@ -1,7 +1,12 @@
 /** @file
- * H.264 MP4 writer over libavcodec/libavformat, with the driving clip's audio stream copied
- * in (no re-encode). Frames are written to "<path>.part" and renamed on finish, so an
- * interrupted or failed run never leaves a file that looks complete.
+ * H.264 writer over libavcodec/libavformat (MP4 by default; Matroska, FLV for RTMP and
+ * MPEG-TS for SRT on request), with the driving clip's audio stream copied in (no
+ * re-encode). Files are written to "<path>.part" and renamed on finish, so an interrupted
+ * or failed run never leaves a file that looks complete; URLs are written in place.
+ *
+ * Time stamps: by default the time base is 1/fps and frame i has pts i (constant rate). A
+ * vfr writer (live capture) uses a 1 ms time base and the caller's times, so frames the
+ * pipeline dropped leave gaps instead of making the video play fast.
  *
  * Audio is interleaved as we go: before each video packet, audio packets up to that time
  * are copied, which keeps the muxer's buffering small; audio past the last video frame is
@@ -30,6 +35,8 @@ struct pa_video_writer {
     AVPacket *pkt;
     struct SwsContext *sws;
     int64_t next_pts;
+    int64_t frame_ticks; ///< one frame period in the encoder's time base (1, or 1000/fps)
+    int url;             ///< writing a network URL: no .part, no rename, no unlink
     /* audio copy */
     AVFormatContext *ac;
     AVStream *ast;   ///< output audio stream
@@ -44,10 +51,13 @@ static int fail_av(const struct pa_video_writer *w, const char *what, int e)
     char eb[AV_ERROR_MAX_STRING_SIZE];
     av_strerror(e, eb, sizeof(eb));
     pa_log_error("io", "%s: %s: %s", w->path, what, eb);
-    return e == AVERROR(ENOSPC) || e == AVERROR(EACCES) || e == AVERROR(ENOENT) ||
-                   e == AVERROR(EROFS) || e == AVERROR(EIO)
-               ? PA_EIO
-               : PA_EEXTERNAL;
+    static const int io_errors[] = {ENOSPC, EACCES, ENOENT, EROFS, EIO, EFBIG, EPIPE, EPERM,
+                                    ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH,
+                                    ENETUNREACH, ENOTDIR, EISDIR};
+    for (size_t i = 0; i < sizeof(io_errors) / sizeof(io_errors[0]); i++)
+        if (e == AVERROR(io_errors[i]))
+            return PA_EIO;
+    return PA_EEXTERNAL;
 }
 
 static int open_audio(struct pa_video_writer *w, const char *src)
@@ -62,8 +72,8 @@ static int open_audio(struct pa_video_writer *w, const char *src)
         return 0;
     AVCodecParameters *par = w->ac->streams[w->a_index]->codecpar;
     if (avformat_query_codec(w->oc->oformat, par->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
-        pa_log_warn("io", "%s: audio codec %s cannot go into MP4 without re-encoding; skipped",
-                    src, avcodec_get_name(par->codec_id));
+        pa_log_warn("io", "%s: audio codec %s cannot go into %s without re-encoding; skipped",
+                    src, avcodec_get_name(par->codec_id), w->oc->oformat->name);
         return 0;
     }
     w->ast = avformat_new_stream(w->oc, NULL);
@@ -94,8 +104,15 @@ static int open_video(struct pa_video_writer *w, const struct pa_video_writer_pa
     w->enc->height = p->h & ~1;
     w->enc->pix_fmt = AV_PIX_FMT_YUV420P;
     AVRational fr = av_d2q(p->fps > 0 ? p->fps : 25.0, 100000);
-    w->enc->time_base = av_inv_q(fr);
+    w->enc->time_base = p->vfr ? (AVRational){1, 1000} : av_inv_q(fr);
     w->enc->framerate = fr;
+    w->frame_ticks = p->vfr ? PA_MAX(1, (int64_t)(1000.0 / av_q2d(fr) + 0.5)) : 1;
+    if (p->keyint_s > 0)
+        w->enc->gop_size = PA_MAX(1, (int)(p->keyint_s * av_q2d(fr) + 0.5));
+    if (p->maxrate_kbps > 0) {
+        w->enc->rc_max_rate = (int64_t)p->maxrate_kbps * 1000;
+        w->enc->rc_buffer_size = p->maxrate_kbps * 2000;
+    }
     w->enc->thread_count = 1;
     if (w->oc->oformat->flags & AVFMT_GLOBALHEADER)
         w->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -103,6 +120,8 @@ static int open_video(struct pa_video_writer *w, const struct pa_video_writer_pa
     snprintf(crf, sizeof(crf), "%d", p->crf > 0 ? p->crf : 20);
     av_opt_set(w->enc->priv_data, "crf", crf, 0);
     av_opt_set(w->enc->priv_data, "preset", p->preset ? p->preset : "veryfast", 0);
+    if (p->tune)
+        av_opt_set(w->enc->priv_data, "tune", p->tune, 0);
     int e = avcodec_open2(w->enc, codec, NULL);
     if (e < 0)
         return fail_av(w, "cannot open the H.264 encoder", e);
@@ -129,7 +148,7 @@ int pa_video_writer_open(struct pa_video_writer **out, const char *path,
     *out = NULL;
     if (p->w < 2 || p->h < 2)
         return PA_EINVAL;
-    av_log_set_level(AV_LOG_ERROR);
+    av_log_set_level(pa_log_enabled("io", PA_LOG_DEBUG) ? AV_LOG_ERROR : AV_LOG_QUIET);
     struct pa_video_writer *w = pa_calloc(1, sizeof(*w));
     if (!w)
         return PA_ENOMEM;
@@ -139,10 +158,14 @@ int pa_video_writer_open(struct pa_video_writer **out, const char *path,
     w->part = pa_malloc(n);
     if (!w->path || !w->part)
         goto fail;
-    snprintf(w->part, n, "%s.part", path);
-    int e = avformat_alloc_output_context2(&w->oc, NULL, "mp4", w->part);
+    w->url = p->url;
+    snprintf(w->part, n, w->url ? "%s" : "%s.part", path);
+    const char *format = p->format ? p->format : "mp4";
+    int e = avformat_alloc_output_context2(&w->oc, NULL, format, w->part);
     if (e < 0 || !w->oc) {
-        ret = fail_av(w, "cannot create MP4 muxer", e);
+        ret = fail_av(w, "cannot create the muxer", e);
+        if (e == AVERROR(EINVAL))
+            ret = PA_EINVAL;
         goto fail;
     }
     ret = open_video(w, p);
@@ -150,14 +173,21 @@ int pa_video_writer_open(struct pa_video_writer **out, const char *path,
         goto fail;
     if (p->audio_from && (ret = open_audio(w, p->audio_from)) < 0)
         goto fail;
-    e = avio_open(&w->oc->pb, w->part, AVIO_FLAG_WRITE);
+    if (w->url)
+        avformat_network_init();
+    /* A network peer that stops reading must not hang the output thread forever. */
+    AVDictionary *io_opts = NULL;
+    if (w->url)
+        av_dict_set(&io_opts, "rw_timeout", "5000000", 0);
+    e = avio_open2(&w->oc->pb, w->part, AVIO_FLAG_WRITE, NULL, &io_opts);
+    av_dict_free(&io_opts);
     if (e < 0) {
-        ret = fail_av(w, "cannot create file", e);
+        ret = fail_av(w, w->url ? "cannot connect" : "cannot create file", e);
         goto fail;
     }
     e = avformat_write_header(w->oc, NULL);
     if (e < 0) {
-        ret = fail_av(w, "cannot write MP4 header", e);
+        ret = fail_av(w, "cannot write the header", e);
         goto fail;
     }
     *out = w;
@@ -204,6 +234,10 @@ static int drain(struct pa_video_writer *w)
             return 0;
         if (e < 0)
             return fail_av(w, "encode error", e);
+        // libx264 leaves the duration 0; MP4 then gives the last frame no time and players
+        // (and ffprobe -count_frames) drop it. Give every packet one frame period.
+        if (w->pkt->duration <= 0)
+            w->pkt->duration = w->frame_ticks;
         av_packet_rescale_ts(w->pkt, w->enc->time_base, w->vst->time_base);
         w->pkt->stream_index = w->vst->index;
         double t = (double)w->pkt->dts * av_q2d(w->vst->time_base);
@@ -218,6 +252,11 @@ static int drain(struct pa_video_writer *w)
 
 int pa_video_writer_write(struct pa_video_writer *w, const struct pa_image *frame)
 {
+    return pa_video_writer_write_at(w, frame, -1.0);
+}
+
+int pa_video_writer_write_at(struct pa_video_writer *w, const struct pa_image *frame, double t)
+{
     if (frame->fmt != PA_PIX_RGB24 || (frame->w & ~1) != w->enc->width ||
         (frame->h & ~1) != w->enc->height)
         return PA_EINVAL;
@@ -226,7 +265,14 @@ int pa_video_writer_write(struct pa_video_writer *w, const struct pa_image *fram
     const uint8_t *src[4] = {frame->data};
     int src_stride[4] = {frame->stride};
     sws_scale(w->sws, src, src_stride, 0, w->enc->height, w->yuv->data, w->yuv->linesize);
-    w->yuv->pts = w->next_pts++;
+    int64_t pts = w->next_pts;
+    if (t >= 0.0) {
+        pts = (int64_t)(t / av_q2d(w->enc->time_base) + 0.5);
+        if (pts < w->next_pts) // bump non-increasing times past the last frame
+            pts = w->next_pts;
+    }
+    w->yuv->pts = pts;
+    w->next_pts = pts + (t >= 0.0 ? 1 : w->frame_ticks);
     int e = avcodec_send_frame(w->enc, w->yuv);
     if (e < 0)
         return fail_av(w, "encode error", e);
@@ -241,14 +287,16 @@ int pa_video_writer_finish(struct pa_video_writer *w)
     if (ret == 0)
         ret = drain(w);
     if (ret == 0) {
-        double end = (double)w->next_pts * av_q2d(w->enc->time_base);
+        /* The last frame lasts one period; yuv->pts still holds its time stamp. */
+        double tb = av_q2d(w->enc->time_base);
+        double end = w->next_pts ? (double)(w->yuv->pts + w->frame_ticks) * tb : 0.0;
         ret = pump_audio(w, end);
     }
     if (ret == 0 && (e = av_write_trailer(w->oc)) < 0)
-        ret = fail_av(w, "cannot finish the MP4", e);
+        ret = fail_av(w, "cannot write the trailer", e);
     if (ret == 0 && (e = avio_closep(&w->oc->pb)) < 0)
         ret = fail_av(w, "cannot close the file", e);
-    if (ret == 0 && rename(w->part, w->path) != 0) {
+    if (ret == 0 && !w->url && rename(w->part, w->path) != 0) {
         pa_log_error("io", "%s: cannot rename from %s: %s", w->path, w->part, strerror(errno));
         ret = PA_EIO;
     }
@@ -265,7 +313,7 @@ void pa_video_writer_abort(struct pa_video_writer *w)
             avio_closep(&w->oc->pb);
         avformat_free_context(w->oc);
     }
-    if (w->part)
+    if (w->part && !w->url)
         unlink(w->part);
     avcodec_free_context(&w->enc);
     av_frame_free(&w->yuv);

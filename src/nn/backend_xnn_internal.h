@@ -41,6 +41,29 @@ size_t pa__xnn_zeros_needed(const struct pa_graph *g, const struct pa_node *n);
 /** Add node `n` (supported) to b->sg. @return the xnn_status of the failing define call. */
 enum xnn_status pa__xnn_define_node(const struct pa__xnn_build *b, const struct pa_node *n);
 
+/** A fused channel-padded residual add (backend_xnn_fuse.c): nodes [first, first + n_nodes)
+ *  = PAD(x) -> ADD(., y) [-> RELU/RELU6] computed as out = act(y + [x, 0]). */
+struct pa__xnn_padd {
+    int first, n_nodes;
+    int x, y, out;   ///< tensor ids
+    int c_in, c_out; ///< channels of x, of y and out
+    size_t pixels;   ///< x count / c_in
+    enum pa_activation act;
+    int order; ///< PA__XNN_PADD_*: how the buffers let the pass run
+};
+
+#define PA__XNN_PADD_PARALLEL 0 ///< no overlap: row slices on the pool
+#define PA__XNN_PADD_BACKWARD 1 ///< output overlaps inputs from above: last pixel first
+#define PA__XNN_PADD_FORWARD 2  ///< output overlaps inputs from below: first pixel first
+
+/** @return 1 and fill *out when the pattern starts at node k and is safe with the buffers
+ *  in ptr (see the file's digest), else 0. */
+int pa__xnn_padd_match(const struct pa_graph *g, float *const *ptr, int k,
+                       struct pa__xnn_padd *out);
+
+/** Compute a matched pattern (row slices over par). */
+void pa__xnn_padd_run(const struct pa__xnn_padd *f, float *const *ptr, struct pa_parallel *par);
+
 /**
  * pa_nn_backend_xnn.prepare with a choice: all_runs = 1 builds a runtime for every run of
  * supported nodes, even one too small to be worth it (tests use it on one-node graphs).
@@ -50,5 +73,8 @@ int pa__xnn_prepare_ex(void **state_out, const struct pa_graph *g, float *const 
 
 /** @return how many nodes of a prepared state run inside XNNPACK runtimes. */
 int pa__xnn_state_xnn_nodes(const void *state);
+
+/** @return how many nodes of a prepared state run as fused padded adds. */
+int pa__xnn_state_fused_nodes(const void *state);
 
 #endif /* PA_NN_BACKEND_XNN_INTERNAL_H */

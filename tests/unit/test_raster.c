@@ -154,9 +154,15 @@ PA_TEST(fill_covers_exactly_the_pixel_centres_inside)
             // and vertices outside the destination.
             float v = frand(&seed, -12.0f, 58.0f);
             switch (lcg(&seed) % 3) {
-            case 0: v = floorf(v) + 0.5f; break;
-            case 1: v = floorf(v * 256.0f) / 256.0f; break;
-            default: v = floorf(v * 2.0f) / 2.0f; break;
+            case 0:
+                v = floorf(v) + 0.5f;
+                break;
+            case 1:
+                v = floorf(v * 256.0f) / 256.0f;
+                break;
+            default:
+                v = floorf(v * 2.0f) / 2.0f;
+                break;
             }
             xy[k] = v;
         }
@@ -172,8 +178,7 @@ PA_TEST(fill_covers_exactly_the_pixel_centres_inside)
                 int want = brute_inside(xy, xy + 2, xy + 4, x, y);
                 if ((cov[y * cs + x] != 0) != want)
                     PA__FAIL("triangle %d (%g,%g %g,%g %g,%g) pixel %d,%d: got %d want %d", it,
-                             xy[0], xy[1], xy[2], xy[3], xy[4], xy[5], x, y, cov[y * cs + x],
-                             want);
+                             xy[0], xy[1], xy[2], xy[3], xy[4], xy[5], x, y, cov[y * cs + x], want);
                 if (want)
                     ASSERT_EQ(pa_image_px(&dst, x, y)[0], 200);
             }
@@ -196,7 +201,8 @@ PA_TEST(fill_gradient_matches_the_plane)
     ASSERT_OK(pa_raster_fill(r, &m, rgb, &dst, NULL));
     int cs, n = 0;
     const uint8_t *cov = pa_raster_coverage(r, &cs);
-    double det = (xy[2] - xy[0]) * (double)(xy[5] - xy[1]) - (xy[4] - xy[0]) * (double)(xy[3] - xy[1]);
+    double det =
+        (xy[2] - xy[0]) * (double)(xy[5] - xy[1]) - (xy[4] - xy[0]) * (double)(xy[3] - xy[1]);
     for (int y = 0; y < 64; y++) {
         for (int x = 0; x < 64; x++) {
             if (!cov[y * cs + x])
@@ -281,9 +287,9 @@ PA_TEST(fans_and_split_quads_are_watertight)
         int nv, nt;
         if (it % 2 == 0) {
             // Fan around a pixel centre; spokes along integer directions hit pixel centres.
-            static const int dirs[][2] = {{7, 0}, {5, 3}, {3, 3}, {1, 5}, {0, 6}, {-2, 5},
-                                          {-4, 4}, {-6, 1}, {-5, -2}, {-3, -5}, {0, -7},
-                                          {2, -6}, {5, -5}, {6, -2}};
+            static const int dirs[][2] = {{7, 0},  {5, 3},  {3, 3},  {1, 5},   {0, 6},
+                                          {-2, 5}, {-4, 4}, {-6, 1}, {-5, -2}, {-3, -5},
+                                          {0, -7}, {2, -6}, {5, -5}, {6, -2}};
             nv = 1 + (int)PA_ARRAY_SIZE(dirs);
             xy[0] = 31.5f + (float)(it % 3);
             xy[1] = 30.5f;
@@ -335,8 +341,7 @@ PA_TEST(fans_and_split_quads_are_watertight)
 
 /* Warp `src` with a grid mesh whose dst vertices are f(src vertices). */
 static void warp_grid(struct pa_raster *r, const struct pa_image *src, struct pa_image *dst,
-                      const float *dst_xy, const float *src_xy, int nv, const int32_t *tri,
-                      int nt)
+                      const float *dst_xy, const float *src_xy, int nv, const int32_t *tri, int nt)
 {
     struct pa_warp_mesh m = {nv, dst_xy, src_xy, NULL, NULL, nt, tri};
     ASSERT_OK(pa_raster_warp(r, &m, src, dst, NULL));
@@ -427,7 +432,7 @@ PA_TEST(affine_mesh_matches_the_core_affine_warp)
     // Source grid (jittered), dst = rotation + scale + translation of it.
     const double a = 0.3, s = 1.15, tx = 14.25, ty = -6.5;
     const float fwd[6] = {(float)(s * cos(a)), (float)(-s * sin(a)), (float)tx,
-                          (float)(s * sin(a)), (float)(s * cos(a)), (float)ty};
+                          (float)(s * sin(a)), (float)(s * cos(a)),  (float)ty};
     int nv, nt;
     make_grid(GX, GY, 0, 0, W, H, 0.3f, 21, sxy, tri, &nv, &nt);
     for (int i = 0; i < nv; i++) {
@@ -438,8 +443,8 @@ PA_TEST(affine_mesh_matches_the_core_affine_warp)
     warp_grid(r, &src, &dst, dxy, sxy, nv, tri, nt);
     // Inverse map dst -> src for the core warp.
     double det = (double)fwd[0] * fwd[4] - (double)fwd[1] * fwd[3];
-    float inv[6] = {(float)(fwd[4] / det), (float)(-fwd[1] / det), 0, (float)(-fwd[3] / det),
-                    (float)(fwd[0] / det), 0};
+    float inv[6] = {(float)(fwd[4] / det),  (float)(-fwd[1] / det), 0,
+                    (float)(-fwd[3] / det), (float)(fwd[0] / det),  0};
     inv[2] = -(inv[0] * fwd[2] + inv[1] * fwd[5]);
     inv[5] = -(inv[3] * fwd[2] + inv[4] * fwd[5]);
     ASSERT_OK(pa_image_warp_affine(&src, &ref, inv, NULL));
@@ -570,6 +575,37 @@ PA_TEST(thread_count_does_not_change_a_bit)
     pa_raster_destroy(r);
 }
 
+PA_TEST(simd_and_scalar_sampling_agree_bit_for_bit)
+{
+    enum { W = 90, H = 70, GX = 9, GY = 7, SW = 37, SH = 29 };
+    static float dxy[2 * (GX + 1) * (GY + 1)], sxy[2 * (GX + 1) * (GY + 1)];
+    static int32_t tri[6 * GX * GY];
+    int nv, nt;
+    // Source positions run past every source edge, so both the SSE2 interior path and the
+    // clamped scalar path are exercised in every span, at arbitrary sub-pixel phases.
+    make_grid(GX, GY, 0, 0, W, H, 0.4f, 31, dxy, tri, &nv, &nt);
+    make_grid(GX, GY, -6, -5, SW + 7, SH + 4, 0.4f, 32, sxy, NULL, &nv, &nt);
+    // The source is packed into an exactly sized block (stride = 3 w, no padding), so a
+    // sanitizer build catches any tap read past the last pixel.
+    uint8_t *packed = malloc((size_t)SW * SH * 3);
+    struct pa_image src = {packed, SW * 3, SW, SH, PA_PIX_RGB24, NULL}, a, b;
+    ASSERT_OK(pa_image_alloc(&a, W, H, PA_PIX_RGB24));
+    ASSERT_OK(pa_image_alloc(&b, W, H, PA_PIX_RGB24));
+    fill_random(&src, 8);
+    struct pa_raster *r;
+    ASSERT_OK(pa_raster_create(&r, W, H));
+    struct pa_warp_mesh m = {nv, dxy, sxy, NULL, NULL, nt, tri};
+    ASSERT_OK(pa_raster_warp(r, &m, &src, &a, NULL));
+    pa_raster_set_simd(r, 0);
+    ASSERT_OK(pa_raster_warp(r, &m, &src, &b, NULL));
+    for (int y = 0; y < H; y++)
+        ASSERT_TRUE(memcmp(pa_image_px(&a, 0, y), pa_image_px(&b, 0, y), W * 3) == 0);
+    free(packed);
+    pa_image_free(&a);
+    pa_image_free(&b);
+    pa_raster_destroy(r);
+}
+
 PA_TEST(hostile_triangles_are_skipped)
 {
     struct pa_raster *r;
@@ -581,13 +617,13 @@ PA_TEST(hostile_triangles_are_skipped)
     const float inf = INFINITY, nan = NAN;
     // Vertex 0..2: the one valid triangle. Then: collinear, repeated vertex, NaN, inf,
     // huge, sub-snap sliver, NaN source position, NaN depth.
-    const float dxy[] = {4, 4, 30, 6, 8, 33,         // 0 1 2 valid
-                         1, 1, 20, 20, 39, 39,        // 3 4 5 collinear
-                         nan, 5, inf, 3, -inf, 8,     // 6 7 8 non-finite
-                         1e30f, 0, -1e9f, 5, 0, 1e6f, // 9 10 11 huge
-                         10, 10, 10.001f, 30, 10.0005f, 20, // 12 13 14 sliver below 1/256
-                         5, 5, 35, 5, 20, 35,         // 15 16 17 NaN source
-                         5, 5, 35, 5, 20, 35};        // 18 19 20 NaN depth
+    const float dxy[] = {4,     4,  30,      6,  8,        33,   // 0 1 2 valid
+                         1,     1,  20,      20, 39,       39,   // 3 4 5 collinear
+                         nan,   5,  inf,     3,  -inf,     8,    // 6 7 8 non-finite
+                         1e30f, 0,  -1e9f,   5,  0,        1e6f, // 9 10 11 huge
+                         10,    10, 10.001f, 30, 10.0005f, 20,   // 12 13 14 sliver below 1/256
+                         5,     5,  35,      5,  20,       35,   // 15 16 17 NaN source
+                         5,     5,  35,      5,  20,       35};  // 18 19 20 NaN depth
     float sxy[2 * 21], depth[21];
     for (int i = 0; i < 21; i++) {
         sxy[2 * i] = (float)(i % 16);
@@ -596,8 +632,8 @@ PA_TEST(hostile_triangles_are_skipped)
     }
     sxy[2 * 16] = nan;
     depth[20] = nan;
-    const int32_t tri[] = {0, 1, 2,  3, 4, 5,    4, 4, 1,    6, 7, 8,    0, 6, 1,   9, 10, 11,
-                           0, 9, 1,  12, 13, 14, 15, 16, 17, 18, 19, 20};
+    const int32_t tri[] = {0, 1,  2,  3, 4, 5, 4,  4,  1,  6,  7,  8,  0,  6,  1,
+                           9, 10, 11, 0, 9, 1, 12, 13, 14, 15, 16, 17, 18, 19, 20};
     const int nt = (int)PA_ARRAY_SIZE(tri) / 3;
     struct pa_warp_mesh m = {21, dxy, sxy, depth, NULL, nt, tri};
     ASSERT_OK(pa_raster_warp(r, &m, &src, &dst, NULL));
@@ -636,8 +672,8 @@ PA_TEST(triangles_are_clipped_to_the_destination)
     ASSERT_OK(pa_image_alloc(&canvas, 60, 50, PA_PIX_RGB24));
     memset(canvas.data, 77, (size_t)canvas.stride * 50);
     ASSERT_OK(pa_image_view(&dst, &canvas, 10, 8, 37, 29)); // a view: neighbours must survive
-    const float xy[] = {-3000.5f, -20, 18.5f, 70, 60, -9.75f,   // reaches past every border
-                        -5, 14.5f, 45, 14.5f, 20, 16000};       // far below, in guard band
+    const float xy[] = {-3000.5f, -20,   18.5f, 70,    60, -9.75f, // reaches past every border
+                        -5,       14.5f, 45,    14.5f, 20, 16000}; // far below, in guard band
     const float rgb[18] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
     const int32_t tri[] = {0, 1, 2, 3, 4, 5};
     for (int t = 0; t < 2; t++) {

@@ -5,7 +5,9 @@
  * backend (forced to build a runtime even for tiny graphs, and checked to really run the node
  * in XNNPACK), at 1 and 2 threads, and compare. Shapes are picked to hit the awkward paths:
  * channel counts that are no multiple of the SIMD width, odd sizes, asymmetric SAME padding,
- * dilation, depth multipliers, broadcasting, every fused activation.
+ * dilation, depth multipliers, broadcasting, every fused activation. Two small graphs check
+ * the partitioning around an op XNNPACK lacks and the guard against XNNPACK's fusions
+ * clashing with the arena planner's buffer sharing.
  *
  * Model cases run the four real models through the public API on both backends with a real
  * face (lp_s42.jpg resized to the input) as input, at 1 and 2 threads.
