@@ -6,7 +6,9 @@
  * expression) and the cost of a detection.
  *
  *   bench_track [--json] [--frames N] [--runs N] [--ref-runs N] [--backend ref|xnnpack]
- *               [--clip FILE] [--models DIR]
+ *               [--landmarks 468|478] [--clip FILE] [--models DIR]
+ *
+ * --landmarks picks the landmark model (default 478: the attention model, as panim track).
  *
  * Input: the first N frames (default 60) of a shared driving clip (default
  * ../shared/testdata/driving/lp_d3.mp4, 512×512, a woman turning her head), each scaled to the
@@ -46,7 +48,7 @@
 #define WARMUP 5
 
 struct opts {
-    int json, frames, runs, ref_runs, backend;
+    int json, frames, runs, ref_runs, backend, landmarks;
     const char *clip, *models;
 };
 
@@ -137,6 +139,7 @@ static int bench_tracker(const struct opts *o, const struct clip *c, struct pa_i
     struct pa_tracker_params p = pa_tracker_default_params();
     p.backend = backend;
     p.detect_every_frame = def;
+    p.landmarks = o->landmarks;
     int ret = times ? pa_parallel_create(&par, threads) : PA_ENOMEM;
     if (ret == 0)
         ret = pa_tracker_create(&tr, o->models, &p, par);
@@ -196,11 +199,13 @@ static int bench_stages(const struct opts *o, const struct clip *c, struct pa_im
     static float pts[PA_LM_MAX][3], out[PA_LM_MAX][3], canon[PA_LM_MAX][3];
     float *crop = malloc(sizeof(float) * 192 * 192 * 3);
     double tt[200];
+    const int np = o->landmarks;
     int runs = 200, ret = crop ? compose(&c->f[0], canvas) : PA_ENOMEM;
     snprintf(path, sizeof(path), "%s/face_detection_short_range.tflite", o->models);
     if (ret == 0)
         ret = pa_nn_model_load(&dm, path);
-    snprintf(path, sizeof(path), "%s/face_landmark_with_attention.tflite", o->models);
+    snprintf(path, sizeof(path), "%s/%s", o->models,
+             o->landmarks == 478 ? "face_landmark_with_attention.tflite" : "face_landmark.tflite");
     if (ret == 0)
         ret = pa_nn_model_load(&lm_model, path);
     snprintf(path, sizeof(path), "%s/geometry_pipeline_metadata_landmarks.binarypb", o->models);
@@ -214,7 +219,7 @@ static int bench_stages(const struct opts *o, const struct clip *c, struct pa_im
         ret = pa_nn_session_create(&s, lm_model, backend, NULL);
     struct pa_euro_params ep = pa_euro_default_params();
     if (ret == 0)
-        ret = pa_euro_bank_create(PA_LM_MAX * 3, &ep, &bank);
+        ret = pa_euro_bank_create(np * 3, &ep, &bank);
     struct pa_detection d[4];
     int n = 0;
     if (ret == 0)
@@ -227,26 +232,26 @@ static int bench_stages(const struct opts *o, const struct clip *c, struct pa_im
     ret = pa_landmarker_run(lm, canvas, &roi, pts, &presence);
     if (ret < 0)
         goto done;
-    pa_roi_from_landmarks(&roi, (const float(*)[3])pts, PA_LM_MAX);
+    pa_roi_from_landmarks(&roi, (const float(*)[3])pts, np);
     pa_roi_matrix(&roi, 192, m);
     TIME_STAGE(b->detector, 50, pa_detector_run(det, canvas, d, 4, &n));
     TIME_STAGE(b->crop, runs,
                pa_image_warp_affine_f32(canvas, crop, 192, 192, m, 1.0f / 255.0f, 0.0f));
     TIME_STAGE(b->net, runs, pa_nn_session_run(s));
     struct pa_pose pose;
-    TIME_STAGE(b->pose, runs, pa_pose_estimate(geo, &pts[0][0], PA_LM_MAX, &pose));
+    TIME_STAGE(b->pose, runs, pa_pose_estimate(geo, &pts[0][0], np, &pose));
     struct pa_pose_filter pf;
     pa_pose_filter_init(&pf);
     /* Smoothing as the tracker does it: the landmark bank, the pose again, the pose filter. */
     TIME_STAGE(b->smooth, runs, {
-        pa_euro_bank_filter(bank, &pts[0][0], &out[0][0], PA_LM_MAX * 3, k_ / 30.0, pose.s);
-        pa_pose_estimate(geo, &out[0][0], PA_LM_MAX, &pose);
+        pa_euro_bank_filter(bank, &pts[0][0], &out[0][0], np * 3, k_ / 30.0, pose.s);
+        pa_pose_estimate(geo, &out[0][0], np, &pose);
         pa_pose_filter_apply(&pf, &pose, k_ / 30.0);
     });
     struct pa_expression e;
     TIME_STAGE(b->expr, runs, {
-        pa_pose_to_canonical(&pose, &out[0][0], PA_LM_MAX, &canon[0][0]);
-        pa_expression_compute(&canon[0][0], PA_LM_MAX, &e);
+        pa_pose_to_canonical(&pose, &out[0][0], np, &canon[0][0]);
+        pa_expression_compute(&canon[0][0], np, &e);
     });
 done:
     if (ret == 0 && n < 1)
@@ -281,7 +286,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     /* Default layout: models/ in the checkout, shared/ beside the checkout. */
     snprintf(clip, sizeof(clip), "%s/testdata/driving/lp_d3.mp4",
              shared && *shared ? shared : PA_DEFAULT_MODELS_DIR "/../../shared");
-    *o = (struct opts){0, 60, 200, 20, -1, clip, env && *env ? env : PA_DEFAULT_MODELS_DIR};
+    *o = (struct opts){0, 60, 200, 20, -1, 478, clip, env && *env ? env : PA_DEFAULT_MODELS_DIR};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) {
@@ -295,6 +300,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if (!strcmp(a, "--backend") && v && (!strcmp(v, "ref") || !strcmp(v, "xnnpack"))) {
             o->backend = !strcmp(v, "ref") ? PA_NN_BACKEND_REF : PA_NN_BACKEND_XNNPACK;
             i++;
+        } else if (!strcmp(a, "--landmarks") && v && (!strcmp(v, "468") || !strcmp(v, "478"))) {
+            o->landmarks = atoi(argv[++i]);
         } else if (!strcmp(a, "--clip") && v) {
             o->clip = argv[++i];
         } else if (!strcmp(a, "--models") && v) {
@@ -302,7 +309,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else {
             fprintf(stderr,
                     "usage: %s [--json] [--frames N] [--runs N] [--ref-runs N] "
-                    "[--backend ref|xnnpack] [--clip FILE] [--models DIR]\n",
+                    "[--backend ref|xnnpack] [--landmarks 468|478] [--clip FILE] [--models DIR]\n",
                     argv[0]);
             return -1;
         }
@@ -330,8 +337,8 @@ int main(int argc, char **argv)
     if (o.json)
         printf("{\"track\":[");
     else
-        printf("%d frames of %s (%dx%d)\n%-10s %-18s %-8s %3s %10s %10s %6s %6s\n", c.n, o.clip,
-               c.f[0].w, c.f[0].h, "size", "mode", "backend", "thr", "median_ms", "p95_ms",
+        printf("%d frames of %s (%dx%d), %d-point model\n%-10s %-18s %-8s %3s %10s %10s %6s %6s\n", c.n, o.clip,
+               c.f[0].w, c.f[0].h, o.landmarks, "size", "mode", "backend", "thr", "median_ms", "p95_ms",
                "found", "allocs");
     for (int b = PA_NN_BACKEND_XNNPACK; b >= PA_NN_BACKEND_REF; b--) {
         if ((o.backend >= 0 && b != o.backend) ||
@@ -383,10 +390,11 @@ int main(int argc, char **argv)
                                                ? PA_NN_BACKEND_XNNPACK
                                                : bb == PA_NN_BACKEND_AUTO ? PA_NN_BACKEND_REF : bb);
     if (o.json)
-        printf("],\"breakdown\":{\"size\":\"1280x720\",\"threads\":1,\"backend\":\"%s\","
+        printf("],\"landmarks\":%d,\"breakdown\":{\"size\":\"1280x720\",\"threads\":1,"
+               "\"backend\":\"%s\","
                "\"crop_ms\":%.4f,\"landmark_net_ms\":%.4f,\"pose_ms\":%.4f,\"smooth_ms\":%.4f,"
                "\"expression_ms\":%.4f,\"detector_ms\":%.4f}}\n",
-               bname, bd.crop, bd.net, bd.pose, bd.smooth, bd.expr, bd.detector);
+               o.landmarks, bname, bd.crop, bd.net, bd.pose, bd.smooth, bd.expr, bd.detector);
     else
         printf("\nstages of one 1280x720 frame (%s, 1 thread, medians): crop warp %.3f ms, "
                "landmark net %.3f ms, pose %.3f ms, smoothing (filters + 2nd pose) %.3f ms, "

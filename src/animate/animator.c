@@ -10,9 +10,9 @@
  *     paste alpha 1 (the crop border and corners keep alpha 0 unless they move themselves),
  *     all others 0, so the paste mask is 255 wherever content moved, however little, and
  *     ramps down only across unmoved triangles, whose warp reproduces the rest crop: no
- *     ghosting of the old silhouette. The bounding box of the active triangles (plus the
- *     feather reach) is the only region rendered, and a motion that moves nothing returns
- *     the portrait untouched (bit exact).
+ *     ghosting of the old silhouette. The bounding box of the triangles with a non-zero
+ *     alpha (plus the feather reach) is the only region rendered, and a motion that moves
+ *     nothing returns the portrait untouched (bit exact).
  *  4. Mouth pass into the box: the portrait's own mouth opening stretched to the target
  *     opening; when the target opening's canonical area exceeds the rest area by more than
  *     5 %, a fill (driver frame's mouth colour-matched to the portrait's lips, or the
@@ -22,9 +22,11 @@
  *     test (eyeballs behind the lids, the far cheek behind the nose); triangles with no
  *     moving vertex reproduce the rest crop exactly, so drawing them keeps the occlusion
  *     right without changing pixels.
- *  6. Paste-back: mask = max(mouth coverage · f, per-pixel interpolated alpha), zeroed near
- *     the crop border when stitching is off, feathered (pa_mask_feather), then the box of
- *     the rendered crop is blended into a copy of the portrait (pa_composite_paste).
+ *  6. Paste-back: mask = max(mouth coverage · f, per-pixel interpolated alpha); the alpha
+ *     ramp across the unmoved neighbour triangles is already a soft edge, so the mask is
+ *     only feathered (pa_mask_feather) when stitching is off, after zeroing it near the
+ *     crop border (which then moves). The box of the rendered crop is blended into a copy
+ *     of the portrait (pa_composite_paste; the copy is split over the pool's threads).
  * PA_ANIM_AFFINE2D warps the whole portrait by the similarity (roll delta, scale ratio,
  * translation) about the face centre; PA_ANIM_STATIC copies the portrait.
  * Nothing here allocates after pa_animator_create.
@@ -39,6 +41,7 @@
 #include "core/image.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/parallel.h"
 
 struct pa_animator {
     const struct pa_rig *rig;
@@ -271,7 +274,7 @@ static int render_mouth(struct pa_animator *a, const struct box *b, float f,
         float mean[3], sd[3];
         pa_lip_stats(drv_frame, &drv->pts[0][0], NULL, mean, sd);
         cov = pa_raster_coverage(a->raster, &cs_stride);
-        pa_colour_match(&sview, cov, cs_stride, mean, sd, rig->lip_mean, rig->lip_std);
+        pa_colour_match(&sview, cov, cs_stride, mean, rig->lip_mean);
     } else {
         if ((ret = pa_raster_fill(a->raster, &m, &a->m_rgb[0][0], &sview, a->par)) < 0)
             return ret;
@@ -317,6 +320,28 @@ static int render_face(struct pa_animator *a, const struct box *b)
     return 0;
 }
 
+struct copy_job {
+    struct pa_image *dst;
+    const struct pa_image *src;
+};
+
+static void copy_rows(void *ctx, int job, int n_jobs)
+{
+    const struct copy_job *c = ctx;
+    int y0 = (int)((int64_t)c->dst->h * job / n_jobs), y1 = (int)((int64_t)c->dst->h * (job + 1) / n_jobs);
+    size_t n = (size_t)c->dst->w * 3;
+    for (int y = y0; y < y1; y++)
+        memcpy(pa_image_px(c->dst, 0, y), pa_image_px(c->src, 0, y), n);
+}
+
+/* out = the portrait, rows split over the pool. */
+static void copy_portrait(struct pa_animator *a, struct pa_image *out)
+{
+    struct copy_job c = {out, &a->rig->portrait};
+    int threads = pa_parallel_threads(a->par);
+    pa_parallel_for(a->par, copy_rows, &c, threads > 1 ? 2 * threads : 1);
+}
+
 /* Feather the mask in the box and blend the box of the rendered crop into out. */
 static int paste(struct pa_animator *a, const struct box *b, struct pa_image *out)
 {
@@ -334,13 +359,12 @@ static int paste(struct pa_animator *a, const struct box *b, struct pa_image *ou
                     mk[(size_t)y * (size_t)a->mask_stride + (size_t)x] = 0;
             }
         }
+        pa_mask_feather(mk, w, h, a->mask_stride, a->feather, a->mask_tmp);
     }
-    pa_mask_feather(mk, w, h, a->mask_stride, a->feather, a->mask_tmp);
-    int ret = pa_image_copy(out, &rig->portrait);
-    if (ret < 0)
-        return ret;
+    copy_portrait(a, out);
     struct pa_image view;
-    if ((ret = pa_image_view(&view, &a->work, b->x0, b->y0, w, h)) < 0)
+    int ret = pa_image_view(&view, &a->work, b->x0, b->y0, w, h);
+    if (ret < 0)
         return ret;
     float m[6];
     memcpy(m, rig->crop_to_img, sizeof(m));
@@ -359,10 +383,12 @@ static int render_mesh(struct pa_animator *a, const struct pa_face_state *drv,
     pa_rig_lid_sources(rig, a->dst_xy, a->src_xy);
     pa_mouth_grid(&a->dst_xy[0][0], 2, NULL, a->m_dst);
     float f = mouth_fill_weight(a), fb[4];
-    if (!active_box(a, f, fb))
-        return pa_image_copy(out, &rig->portrait);
+    if (!active_box(a, f, fb)) {
+        copy_portrait(a, out);
+        return 0;
+    }
     select_triangles(a, fb);
-    int margin = 3 * a->feather + 2;
+    int margin = a->p.stitching ? 2 : 3 * a->feather + 2;
     struct box b = {(int)floorf(fb[0]) - margin, (int)floorf(fb[1]) - margin,
                     (int)ceilf(fb[2]) + margin, (int)ceilf(fb[3]) + margin};
     b.x0 = PA_CLAMP(b.x0, 0, cs - 1);
@@ -398,8 +424,10 @@ static int render_affine(struct pa_animator *a, struct pa_image *out)
 {
     const struct pa_rig *rig = a->rig;
     const struct pa_motion *mo = &a->motion;
-    if (mo->roll == 0 && mo->scale == 1.0f && mo->dt[0] == 0 && mo->dt[1] == 0)
-        return pa_image_copy(out, &rig->portrait);
+    if (mo->roll == 0 && mo->scale == 1.0f && mo->dt[0] == 0 && mo->dt[1] == 0) {
+        copy_portrait(a, out);
+        return 0;
+    }
     /* Forward: p' = c + s Q (p - c) + d with Q a counter-clockwise turn on screen (y down);
      * the warp needs the inverse p = c + Q^T (p' - c - d) / s. */
     float th = mo->roll * (float)(PA_PI / 180.0), s = fmaxf(mo->scale, 1e-3f);
@@ -427,7 +455,8 @@ int pa_animator_render(struct pa_animator *a, const struct pa_face_state *driver
     pa_motion_update(&a->ms, a->rig, &a->p, driver, &a->motion);
     switch (a->p.method) {
     case PA_ANIM_STATIC:
-        return pa_image_copy(out, &a->rig->portrait);
+        copy_portrait(a, out);
+        return 0;
     case PA_ANIM_AFFINE2D:
         return render_affine(a, out);
     case PA_ANIM_MESH:

@@ -42,7 +42,7 @@ static inline struct pa_bilin_limits pa_bilin_limits(int w, int h)
 {
     struct pa_bilin_limits l = {0, 0};
     if (PA_BILIN_HAVE_SSE2 && w >= 3 && h >= 2) {
-        l.ulim = (uint32_t)(w - 1) << PA_BILIN_FRAC;
+        l.ulim = (uint32_t)(w - 2) << PA_BILIN_FRAC;
         l.vlim = (uint32_t)(h - 1) << PA_BILIN_FRAC;
     }
     return l;

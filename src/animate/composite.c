@@ -37,6 +37,7 @@
 /* Crop sides and the per-pixel inverse step are bounded so that 16.16 positions over a
  * whole frame row stay far inside int64 and sample positions inside int32. */
 #define MAX_CROP_DIM 16384
+#define MAX_FRAME_DIM 65536
 #define MAX_INV_STEP 4096.0
 
 /* ------------------------------------------------------------------------------------------ */
@@ -288,8 +289,8 @@ int pa_composite_paste(struct pa_image *frame, const struct pa_image *crop, cons
 {
     if (!frame || !crop || !crop_to_frame || !frame->data || !crop->data ||
         frame->fmt != PA_PIX_RGB24 || crop->fmt != PA_PIX_RGB24 || frame->w <= 0 || frame->h <= 0 ||
-        crop->w <= 0 || crop->h <= 0 || crop->w > MAX_CROP_DIM || crop->h > MAX_CROP_DIM ||
-        (mask && mask_stride < crop->w)) {
+        frame->w > MAX_FRAME_DIM || frame->h > MAX_FRAME_DIM || crop->w <= 0 || crop->h <= 0 ||
+        crop->w > MAX_CROP_DIM || crop->h > MAX_CROP_DIM || (mask && mask_stride < crop->w)) {
         pa_log_error("animate", "paste: needs RGB24 frame and crop, mask stride >= crop width");
         return PA_EINVAL;
     }

@@ -19,16 +19,18 @@ struct pa_parallel;
 /**
  * Blend `crop` into `frame` (both RGB24). crop_to_frame is a 2x3 row-major affine map
  * from crop pixel coordinates to frame pixel coordinates (e.g. {s, 0, tx, 0, s, ty}).
- * The footprint is the set of frame pixels whose centre maps back (through the inverse)
- * into [0, cw) x [0, ch) of the crop; only those pixels change. Each one samples the crop
- * and the mask bilinearly at that position (clamped to the crop edges) and becomes
- * frame + (crop - frame) * mask / 255, rounded; mask 0 leaves the pixel unchanged and 255
- * takes the sample exactly. An identity or integer-translation placement samples whole
- * pixels, so crop pixels are copied exactly where the mask is 255.
+ * The footprint is the set of frame pixels whose centre maps back (through the inverse,
+ * in 1/65536-pixel fixed point) into [0, cw) x [0, ch) of the crop; only those pixels
+ * change. Each one samples the crop and the mask bilinearly at that position (1/256-pixel
+ * weights, clamped to the crop edges) and becomes round((crop m + frame (255 - m)) / 255);
+ * mask 0 leaves the pixel unchanged and 255 takes the sample exactly. An identity or
+ * integer-translation placement samples whole pixels, so crop pixels are copied exactly
+ * where the mask is 255.
  * @param mask cw × ch plane with row stride mask_stride bytes, or NULL = 255 everywhere;
  *        borrowed for the call (a feathered pa_raster_coverage plane fits here).
  * @param par row-slice pool, may be NULL.
- * @return 0; PA_EINVAL for bad images, a non-finite or singular matrix, a short stride.
+ * @return 0; PA_EINVAL for bad images (crop sides up to 16384), a non-finite or singular
+ *         matrix or one shrinking the crop more than 4096 times, a short mask stride.
  */
 int pa_composite_paste(struct pa_image *frame, const struct pa_image *crop, const uint8_t *mask,
                        int mask_stride, const float crop_to_frame[6], struct pa_parallel *par);

@@ -27,6 +27,11 @@
  *    point is lifted into canonical space at the depth of its oval point (a little behind),
  *    so it can follow the head rigidly: q = q_rest + w (q_head - q_rest) with the head
  *    weight w from the person mask (see head_weight).
+ *  - Silhouette rays: with a person mask, a ray that leaves the person (mask < 0.5) between
+ *    1.02 r and 2.4 r (hair or face edge against the background) gets d0 just outside that
+ *    silhouette, d0 = d_sil + 0.05 r, with w = 1, and d1 = d0 + 0.3 r with w = 0: the head
+ *    moves rigidly up to its outline and only a thin band of plain background stretches,
+ *    instead of the hair edge smearing between rings.
  */
 #include "rig.h"
 
@@ -270,6 +275,22 @@ static float sample_mask(const struct pa_image *mask, const struct pa_rig *rig, 
     return sum / (25.0f * 255.0f);
 }
 
+/* Distance along the ray c + t u (crop pixels) where the person mask first drops below
+ * 0.5 between 1.02 r and min(2.4 r, 0.85 b); -1 when it does not. */
+static float silhouette(const struct pa_rig *rig, const struct pa_image *mask, const float c[2],
+                        const float u[2], float r, float b)
+{
+    const int steps = 48;
+    float t0 = 1.02f * r, t1 = fminf(2.4f * r, 0.85f * b);
+    for (int j = 0; j <= steps && t1 > t0; j++) {
+        float t = t0 + (t1 - t0) * (float)j / (float)steps, x, y;
+        pa_rig_affine(rig->crop_to_img, c[0] + u[0] * t, c[1] + u[1] * t, &x, &y);
+        if (sample_mask(mask, rig, x, y) < 0.5f)
+            return t;
+    }
+    return -1.0f;
+}
+
 static void build_rings(struct pa_rig *rig, const struct pa_image *mask)
 {
     const float s = (float)rig->cs;
@@ -286,8 +307,14 @@ static void build_rings(struct pa_rig *rig, const struct pa_image *mask)
         float r = fmaxf(hypotf(d[0], d[1]), 1e-3f);
         float u[2] = {d[0] / r, d[1] / r};
         float b = fmaxf(ray_exit(c, u, s, &side[i]), 1.1f * r);
-        const float dist[PA_RIG_RINGS] = {fminf(1.35f * r, r + 0.45f * (b - r)),
-                                          fminf(1.8f * r, r + 0.8f * (b - r)), b};
+        float dist[PA_RIG_RINGS] = {fminf(1.35f * r, r + 0.45f * (b - r)),
+                                    fminf(1.8f * r, r + 0.8f * (b - r)), b};
+        float sil = mask ? silhouette(rig, mask, c, u, r, b) : -1.0f;
+        rig->ring_sil[i] = sil > 0;
+        if (sil > 0) {
+            dist[0] = fminf(sil + 0.05f * r, r + 0.6f * (b - r));
+            dist[1] = fminf(dist[0] + 0.3f * r, r + 0.85f * (b - r));
+        }
         rig->ring_down[i] = clampf(u[1], 0.0f, 1.0f);
         for (int k = 0; k < PA_RIG_RINGS; k++) {
             int v = PA_RIG_V_RING + k * PA_RIG_OVAL + i;
@@ -441,6 +468,8 @@ static float head_weight(const struct pa_rig *rig, const struct pa_anim_params *
     float down = rig->ring_down[i];
     if (!rig->has_mask) // only the face region moves: a soft collar around the oval
         return k == 0 ? 0.5f : k == 1 && !p->stitching ? 0.15f : 0.0f;
+    if (rig->ring_sil[i]) // rigid head up to its outline, background still
+        return k == 0 ? 1.0f : 0.0f;
     float m = rig->ring_mask[k][i];
     if (k == 0)
         return m * (1.0f - 0.15f * down);

@@ -7,10 +7,13 @@
  *    lerps at 30 % and 42 % of the way to the lower lip (the bottom of the upper teeth and
  *    the start of the dark cavity), and the lower inner lip (row 3). Corner columns collapse
  *    to one point (their triangles are empty and skipped by the rasterizer).
- *  - Colour match (Reinhard et al. 2001, per RGB channel instead of lαβ): a pixel v of the
- *    borrowed mouth becomes (v - μ_d) σ_p / σ_d + μ_p, where μ/σ are the mean and standard
- *    deviation of lip pixels (3 samples between each of 18 inner/outer lip point pairs) of
- *    the driver (d) and the portrait (p); σ_p / σ_d is clamped to [0.5, 2].
+ *  - Colour match: with μ the mean lip colour (3 samples between each of 18 inner/outer lip
+ *    point pairs) of the driver (d) and the portrait (p), Y its luma and S its saturation
+ *    (max - min) / max, a pixel v of the borrowed mouth with luma y becomes
+ *    (Y_p / Y_d) · (y + k (v - y)), k = min(1, S_p / S_d), gain clamped to [0.5, 2]. Only
+ *    brightness and saturation move, never the hue: a mean/std transfer (Reinhard et al.
+ *    2001) lifted the dark cavity to a flat grey, and per-channel gains turned white teeth
+ *    lip-coloured; a black-and-white portrait still gets a grey mouth (S_p = 0).
  *  - Procedural interior: teeth (~(205, 195, 180)) from the upper lip down to row 1, a dark
  *    red-brown cavity below; both darken toward the corners (shading 1 - 0.7 |t|^1.5 with
  *    t in [-1, 1] across the columns). The palette is re-tinted to the portrait: its
@@ -133,23 +136,29 @@ void pa_mouth_procedural(const struct pa_rig *rig, float rgb[PA_MOUTH_NV][3])
     }
 }
 
-void pa_colour_match(struct pa_image *img, const uint8_t *cov, int cov_stride,
-                     const float mean_from[3], const float std_from[3], const float mean_to[3],
-                     const float std_to[3])
+static float saturation(const float c[3])
 {
-    float gain[3], off[3];
-    for (int ch = 0; ch < 3; ch++) {
-        gain[ch] = fminf(fmaxf(std_to[ch] / fmaxf(std_from[ch], 1.0f), 0.5f), 2.0f);
-        off[ch] = mean_to[ch] - gain[ch] * mean_from[ch] + 0.5f;
-    }
+    float mx = fmaxf(c[0], fmaxf(c[1], c[2])), mn = fminf(c[0], fminf(c[1], c[2]));
+    return mx > 1.0f ? (mx - mn) / mx : 0.0f;
+}
+
+void pa_colour_match(struct pa_image *img, const uint8_t *cov, int cov_stride,
+                     const float mean_from[3], const float mean_to[3])
+{
+    float yf = fmaxf(0.299f * mean_from[0] + 0.587f * mean_from[1] + 0.114f * mean_from[2], 1.0f);
+    float yt = fmaxf(0.299f * mean_to[0] + 0.587f * mean_to[1] + 0.114f * mean_to[2], 1.0f);
+    float gain = fminf(fmaxf(yt / yf, 0.5f), 2.0f);
+    float sf = saturation(mean_from), st = saturation(mean_to);
+    float k = sf > 1e-3f ? fminf(st / sf, 1.0f) : 1.0f;
     for (int y = 0; y < img->h; y++) {
         uint8_t *p = pa_image_px(img, 0, y);
         const uint8_t *cv = cov + (size_t)y * (size_t)cov_stride;
         for (int x = 0; x < img->w; x++, p += 3) {
             if (!cv[x])
                 continue;
+            float luma = 0.299f * (float)p[0] + 0.587f * (float)p[1] + 0.114f * (float)p[2];
             for (int ch = 0; ch < 3; ch++) {
-                float v = (float)p[ch] * gain[ch] + off[ch];
+                float v = gain * (luma + k * ((float)p[ch] - luma)) + 0.5f;
                 p[ch] = (uint8_t)fminf(fmaxf(v, 0.0f), 255.0f);
             }
         }

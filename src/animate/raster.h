@@ -75,6 +75,7 @@ int pa_raster_warp(struct pa_raster *r, const struct pa_warp_mesh *m, const stru
  */
 int pa_raster_fill(struct pa_raster *r, const struct pa_warp_mesh *m, const float *rgb,
                    struct pa_image *dst, struct pa_parallel *par);
+/* (Errors as pa_raster_warp; rgb may only be NULL for a mesh with no triangles.) */
 
 /** Tests and benchmarks: 0 = sample with the scalar reference path only (bit-identical
  * to the SIMD path by design, so tests can compare them), 1 = default. */
@@ -82,8 +83,9 @@ void pa_raster_set_simd(struct pa_raster *r, int enable);
 
 /**
  * The coverage plane of the last warp or fill: w × h of that call's dst, row stride
- * *stride bytes; 0 where no triangle drew, else round(255 × interpolated vertex alpha)
- * of the triangle that won the pixel. Borrowed from r, valid until its next call.
+ * *stride bytes; 0 where no triangle drew, else round(255 × interpolated vertex alpha,
+ * clamped to 0..1) of the triangle that won the pixel (so a drawn pixel whose alpha is 0
+ * also reads 0). Borrowed from r, valid until its next warp or fill.
  */
 const uint8_t *pa_raster_coverage(const struct pa_raster *r, int *stride);
 

@@ -84,6 +84,7 @@ struct pa_rig {
     float ring_anchor[PA_RIG_RINGS * PA_RIG_OVAL][3]; ///< ring points lifted into canonical
     float ring_mask[PA_RIG_RINGS][PA_RIG_OVAL];       ///< person mask at ring points, 0..1
     float ring_down[PA_RIG_OVAL];  ///< 0..1: how much a ray points down (neck, shoulders)
+    uint8_t ring_sil[PA_RIG_OVAL]; ///< the ray crosses the head's outline (mesh_build.c)
     float region[PA_RIG_FACE][2];  ///< eye and lip membership weights (rest = 1 - both)
     float jaw_w[PA_RIG_FACE];      ///< jaw-drop weights for the lip_open_ratio override
     int n_tri;                     ///< face-pass triangles (skin, eyeballs, rings, corners)
@@ -140,12 +141,11 @@ void pa_lip_stats(const struct pa_image *img, const float *pts, const float *m,
 void pa_mouth_procedural(const struct pa_rig *rig, float rgb[PA_MOUTH_NV][3]);
 
 /**
- * Map pixels of img (RGB24) where cov (same size, stride cov_stride) is non-zero through the
- * per-channel transform (v - mean_from) · std_to / std_from + mean_to.
+ * Re-colour pixels of img (RGB24) where cov (same size, stride cov_stride) is non-zero by
+ * per-channel gains that move lips of mean colour mean_from toward mean_to (mouth.c).
  */
 void pa_colour_match(struct pa_image *img, const uint8_t *cov, int cov_stride,
-                     const float mean_from[3], const float std_from[3], const float mean_to[3],
-                     const float std_to[3]);
+                     const float mean_from[3], const float mean_to[3]);
 
 /** Apply a 2x3 affine to a point. */
 static inline void pa_rig_affine(const float m[6], float x, float y, float *ox, float *oy)

@@ -11,8 +11,9 @@
  *    box's larger side (M = 2.2); the centre is the box centre moved up by 0.08 × side, so the
  *    face sits slightly below the middle with room for hair (LivePortrait's vy_ratio idea).
  *    The rotated square must lie inside the picture (no invented pixels): its axis-aligned
- *    extent is side·(|cos θ| + |sin θ|), so the side shrinks to fit the smaller image side
- *    when needed, then the centre is clamped; both are reported.
+ *    extent is side·(|cos θ| + |sin θ|). When it does not fit, the margin shrinks around the
+ *    same centre (down to 1.6, keeping the face centred); if that is not enough, the square
+ *    is the largest the picture holds and moves inside. Both are reported.
  *  - Sampling: output pixel centre p maps to c + ((p.x - N/2) e_u + (p.y - N/2) e_v)·side/N,
  *    one bilinear affine warp. A shrink by more than 1.5× first area-resizes the picture
  *    (pa_image_resize) so the warp samples near 1:1 and does not alias.
@@ -33,11 +34,13 @@
 #include "animate/rig.h"
 #include "app/cli.h"
 #include "core/image.h"
+#include "core/mem.h"
 
 #define DEFAULT_SIZE 512
 #define DEFAULT_MARGIN 2.2
-#define SHIFT_UP 0.08      ///< crop centre above the face-box centre, × side
-#define SHRINK_FIRST 1.5   ///< pre-resize when the warp would shrink more than this
+#define SHIFT_UP 0.08    ///< crop centre above the face-box centre, × side
+#define MIN_MARGIN 1.6   ///< the margin may shrink this far to keep the face centred
+#define SHRINK_FIRST 1.5 ///< pre-resize when the warp would shrink more than this
 #define MAX_CLIP_FRAC 0.002
 
 struct convert_opts {
@@ -50,23 +53,23 @@ struct convert_opts {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: panim convert IN OUT [options]\n"
-        "\n"
-        "Prepare a portrait photo for animation: find the face, rotate the picture so the\n"
-        "eyes are level, crop a square around the face (LivePortrait-style framing), resize\n"
-        "it and save OUT as PNG or JPEG (by its extension). A picture without a face is an\n"
-        "error (exit 1, nothing written).\n"
-        "\n"
-        "options:\n"
-        "      --size N        output side in pixels (default %d)\n"
-        "      --margin M      crop side = M x the face size (default %.1f)\n"
-        "      --no-align      do not rotate; only crop and resize\n"
-        "      --normalize     even out the exposure: stretch the face's brightness to the\n"
-        "                      full video range with one gain/offset, without clipping\n"
-        "      --backend auto|ref|xnnpack   neural-network backend (default auto)\n"
-        "      --models DIR    model folder (default: %s)\n"
-        "  -q, --quiet         print nothing on success\n",
-        DEFAULT_SIZE, DEFAULT_MARGIN, pa_cli_models_dir());
+            "usage: panim convert IN OUT [options]\n"
+            "\n"
+            "Prepare a portrait photo for animation: find the face, rotate the picture so the\n"
+            "eyes are level, crop a square around the face (LivePortrait-style framing), resize\n"
+            "it and save OUT as PNG or JPEG (by its extension). A picture without a face is an\n"
+            "error (exit 1, nothing written).\n"
+            "\n"
+            "options:\n"
+            "      --size N        output side in pixels (default %d)\n"
+            "      --margin M      crop side = M x the face size (default %.1f)\n"
+            "      --no-align      do not rotate; only crop and resize\n"
+            "      --normalize     even out the exposure: stretch the face's brightness to the\n"
+            "                      full video range with one gain/offset, without clipping\n"
+            "      --backend auto|ref|xnnpack   neural-network backend (default auto)\n"
+            "      --models DIR    model folder (default: %s)\n"
+            "  -q, --quiet         print nothing on success\n",
+            DEFAULT_SIZE, DEFAULT_MARGIN, pa_cli_models_dir());
 }
 
 static int ends_with(const char *s, const char *suf)
@@ -78,14 +81,17 @@ static int ends_with(const char *s, const char *suf)
 static int parse(int argc, char **argv, struct convert_opts *o)
 {
     enum { O_SIZE = 256, O_NOALIGN, O_NORM, O_MARGIN, O_BACKEND, O_MODELS };
-    static const struct option lo[] = {
-        {"size", required_argument, 0, O_SIZE},     {"no-align", no_argument, 0, O_NOALIGN},
-        {"normalize", no_argument, 0, O_NORM},      {"margin", required_argument, 0, O_MARGIN},
-        {"backend", required_argument, 0, O_BACKEND}, {"models", required_argument, 0, O_MODELS},
-        {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    *o = (struct convert_opts){.models = pa_cli_models_dir(), .size = DEFAULT_SIZE, .align = 1,
-                               .margin = DEFAULT_MARGIN};
+    static const struct option lo[] = {{"size", required_argument, 0, O_SIZE},
+                                       {"no-align", no_argument, 0, O_NOALIGN},
+                                       {"normalize", no_argument, 0, O_NORM},
+                                       {"margin", required_argument, 0, O_MARGIN},
+                                       {"backend", required_argument, 0, O_BACKEND},
+                                       {"models", required_argument, 0, O_MODELS},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    *o = (struct convert_opts){
+        .models = pa_cli_models_dir(), .size = DEFAULT_SIZE, .align = 1, .margin = DEFAULT_MARGIN};
     int c;
     char *end;
     optind = 1;
@@ -105,16 +111,28 @@ static int parse(int argc, char **argv, struct convert_opts *o)
                 return 2;
             }
             break;
-        case O_NOALIGN: o->align = 0; break;
-        case O_NORM: o->normalize = 1; break;
+        case O_NOALIGN:
+            o->align = 0;
+            break;
+        case O_NORM:
+            o->normalize = 1;
+            break;
         case O_BACKEND:
             if (pa_cli_parse_backend(optarg, &o->backend) < 0)
                 return 2;
             break;
-        case O_MODELS: o->models = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 2;
+        case O_MODELS:
+            o->models = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc - 2) {
@@ -152,12 +170,22 @@ static void plan_crop(const struct convert_opts *o, const struct pa_face_state *
         u0 = fmin(u0, u), u1 = fmax(u1, u), v0 = fmin(v0, v), v1 = fmax(v1, v);
     }
     cr->face = fmax(u1 - u0, v1 - v0);
+    double uc = 0.5 * (u0 + u1), vf = 0.5 * (v0 + v1), k = fabs(cr->cos_t) + fabs(cr->sin_t);
+    /* Keep the rotated square inside the picture: first a smaller margin around the same
+     * centre (down to MIN_MARGIN; the centre depends on the side through SHIFT_UP, hence the
+     * few rounds), then the largest square the picture holds, moved inside. */
     cr->side = o->margin * cr->face;
-    double uc = 0.5 * (u0 + u1), vc = 0.5 * (v0 + v1) - SHIFT_UP * cr->side;
-    cr->cx = cr->cos_t * uc - cr->sin_t * vc;
-    cr->cy = cr->sin_t * uc + cr->cos_t * vc;
-    /* Keep the rotated square inside the picture. */
-    double k = fabs(cr->cos_t) + fabs(cr->sin_t);
+    for (int round = 0; round < 4; round++) {
+        double vc = vf - SHIFT_UP * cr->side;
+        cr->cx = cr->cos_t * uc - cr->sin_t * vc;
+        cr->cy = cr->sin_t * uc + cr->cos_t * vc;
+        double room = fmin(fmin(cr->cx, w - cr->cx), fmin(cr->cy, h - cr->cy));
+        double fit = 2.0 * room / k, floor_side = fmin(MIN_MARGIN * cr->face, cr->side);
+        if (cr->side <= fit + 1e-6)
+            break;
+        cr->side = fmax(fit, floor_side);
+        cr->shrunk = 1;
+    }
     if (cr->side * k > fmin(w, h)) {
         cr->side = fmin(w, h) / k;
         cr->shrunk = 1;
@@ -318,7 +346,7 @@ static int run(int argc, char **argv)
         return ret;
     struct pa_image img = {0}, out = {0};
     struct pa_tracker *tr = NULL;
-    struct pa_face_state *st = calloc(1, sizeof(*st));
+    struct pa_face_state *st = pa_calloc(1, sizeof(*st));
     int status = 1;
     if (!st)
         goto done;
@@ -348,11 +376,12 @@ static int run(int argc, char **argv)
     if (o.quiet)
         goto done;
     printf("%s: face found (score %.2f); ", o.in, st->score);
-    if (o.align)
-        printf("rotated %.1f deg to level the eyes; ", -cr.theta_deg);
-    printf("cropped %.0fx%.0f px around (%.0f, %.0f), margin %.2f%s%s; resized to %dx%d; ",
-           cr.side, cr.side, cr.cx, cr.cy, cr.side / cr.face,
-           cr.shrunk ? " (shrunk to fit the picture)" : "",
+    if (o.align) /* image y points down: a positive eye-line angle is a clockwise tilt */
+        printf("rotated %.1f deg %sclockwise to level the eyes; ", fabs(cr.theta_deg),
+               cr.theta_deg > 0 ? "counter-" : "");
+    printf("cropped %.0fx%.0f px around (%.0f, %.0f), margin %.2f%s%s; resized to %dx%d; ", cr.side,
+           cr.side, cr.cx, cr.cy, cr.side / cr.face,
+           cr.shrunk ? " (reduced to fit the picture)" : "",
            cr.shifted ? " (moved to stay inside the picture)" : "", o.size, o.size);
     if (o.normalize && ex.applied)
         printf("exposure: face luma 2..98%% = %d..%d, gain %.2f offset %+.1f%s; ", ex.lo, ex.hi,
@@ -364,7 +393,7 @@ done:
     pa_tracker_destroy(tr);
     pa_image_free(&img);
     pa_image_free(&out);
-    free(st);
+    pa_free(st);
     return status;
 }
 

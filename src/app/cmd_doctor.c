@@ -31,7 +31,7 @@
 #include <libavcodec/avcodec.h>
 #endif
 
-#define MODPROBE_LINE                                                                             \
+#define MODPROBE_LINE                                                                              \
     "sudo modprobe v4l2loopback devices=1 video_nr=10 card_label=panim exclusive_caps=1"
 
 enum status { ST_OK, ST_WARN, ST_FAIL };
@@ -79,15 +79,16 @@ static int check_models(struct doctor *d)
         }
         size_t len = strlen(bad_names);
         if (bad++ < 3)
-            snprintf(bad_names + len, sizeof(bad_names) - len, "%s%s %s", len ? ", " : "",
-                     e->name, st.state == PA_MODELS_MISSING ? "missing" : "corrupt");
+            snprintf(bad_names + len, sizeof(bad_names) - len, "%s%s %s", len ? ", " : "", e->name,
+                     st.state == PA_MODELS_MISSING ? "missing" : "corrupt");
     }
     if (bad)
         report(d, ST_FAIL, "models", "%s%s in %s; fix: panim models install --dir %s", bad_names,
                bad > 3 ? ", ..." : "", d->models, d->models);
     else if (asset_bad)
-        report(d, ST_WARN, "models", "%d files verified in %s, but the default portrait is "
-                                     "corrupt; fix: panim models install --dir %s",
+        report(d, ST_WARN, "models",
+               "%d files verified in %s, but the default portrait is "
+               "corrupt; fix: panim models install --dir %s",
                n_ok, d->models, d->models);
     else
         report(d, ST_OK, "models", "%d files verified (SHA-256) in %s", n_ok, d->models);
@@ -132,19 +133,22 @@ static void check_cpu(struct doctor *d)
         fclose(f);
     char feats[128];
     if (x86)
-        snprintf(feats, sizeof(feats), "sse4.1 %s, avx2 %s, fma %s, avx512f %s", sse41 ? "yes" : "no",
-                 avx2 ? "yes" : "no", fma ? "yes" : "no", avx512 ? "yes" : "no");
+        snprintf(feats, sizeof(feats), "sse4.1 %s, avx2 %s, fma %s, avx512f %s",
+                 sse41 ? "yes" : "no", avx2 ? "yes" : "no", fma ? "yes" : "no",
+                 avx512 ? "yes" : "no");
     else if (arm)
         snprintf(feats, sizeof(feats), "neon %s", neon ? "yes" : "no");
     else
         snprintf(feats, sizeof(feats), "features unknown (no /proc/cpuinfo flags)");
     if (cores < 2)
-        report(d, ST_WARN, "cpu", "%ld core, %s; fix: live mode wants 2+ cores (tracking and "
-                                  "rendering run on separate threads)",
+        report(d, ST_WARN, "cpu",
+               "%ld core, %s; fix: live mode wants 2+ cores (tracking and "
+               "rendering run on separate threads)",
                cores, feats);
     else if ((x86 && !(avx2 && fma)) || (arm && !neon))
-        report(d, ST_WARN, "cpu", "%ld cores, %s; the networks run 2-4x slower without "
-                                  "AVX2+FMA / NEON (lower --size or use --landmarks 468)",
+        report(d, ST_WARN, "cpu",
+               "%ld cores, %s; the networks run 2-4x slower without "
+               "AVX2+FMA / NEON (lower --size or use --landmarks 468)",
                cores, feats);
     else
         report(d, ST_OK, "cpu", "%ld cores, %s", cores, feats);
@@ -161,15 +165,17 @@ static int cmp_double(const void *a, const void *b)
 static void check_xnnpack(struct doctor *d, int models_ok)
 {
     if (!pa_nn_have_xnnpack()) {
-        report(d, ST_WARN, "xnnpack", "not compiled in: reference kernels only (~10x slower); "
-                                      "fix: apt-get install libxnnpack-dev, then rebuild panim");
+        report(d, ST_WARN, "xnnpack",
+               "not compiled in: reference kernels only (~10x slower); "
+               "fix: apt-get install libxnnpack-dev, then rebuild panim");
         return;
     }
     char path[4096];
     if (!models_ok || pa_models_path(path, sizeof(path), d->models, "face_landmark.tflite") < 0 ||
         access(path, R_OK) != 0) {
-        report(d, ST_WARN, "xnnpack", "compiled in; not run (face_landmark.tflite unavailable; "
-                                      "fix the models first)");
+        report(d, ST_WARN, "xnnpack",
+               "compiled in; not run (face_landmark.tflite unavailable; "
+               "fix the models first)");
         return;
     }
     struct pa_nn_model *m = NULL;
@@ -205,8 +211,9 @@ static void check_xnnpack(struct doctor *d, int models_ok)
     pa_nn_session_destroy(s);
     pa_nn_model_destroy(m);
     if (ret < 0 || !finite) {
-        report(d, ST_FAIL, "xnnpack", "face_landmark.tflite does not run on XNNPACK (%s); "
-                                      "fix: run with --backend ref and report the bug",
+        report(d, ST_FAIL, "xnnpack",
+               "face_landmark.tflite does not run on XNNPACK (%s); "
+               "fix: run with --backend ref and report the bug",
                ret < 0 ? pa_strerror(ret) : "non-finite output");
         return;
     }
@@ -233,13 +240,15 @@ static void check_cameras(struct doctor *d, const struct pa_v4l2_devinfo *devs, 
         report(d, ST_OK, "cameras", "%d webcam%s; default %s (%s)", cams, cams > 1 ? "s" : "",
                first, card);
     else if (denied)
-        report(d, ST_WARN, "cameras", "%d /dev/video* device(s) not readable; fix: sudo "
-                                      "usermod -aG video $USER, then log in again",
+        report(d, ST_WARN, "cameras",
+               "%d /dev/video* device(s) not readable; fix: sudo "
+               "usermod -aG video $USER, then log in again",
                denied);
     else
-        report(d, ST_WARN, "cameras", "no webcam found (needed only for -d webcam); fix: plug "
-                                      "one in and check 'panim devices', or drive with a video "
-                                      "file or 'idle'");
+        report(d, ST_WARN, "cameras",
+               "no webcam found (needed only for -d webcam); fix: plug "
+               "one in and check 'panim devices', or drive with a video "
+               "file or 'idle'");
 }
 
 static void check_loopback(struct doctor *d, const struct pa_v4l2_devinfo *devs, int n)
@@ -258,12 +267,14 @@ static void check_loopback(struct doctor *d, const struct pa_v4l2_devinfo *devs,
         report(d, ST_OK, "v4l2loopback", "%d virtual camera%s; use --output v4l2:%s (%s)", count,
                count > 1 ? "s" : "", path, card);
     else if (loaded)
-        report(d, ST_WARN, "v4l2loopback", "module loaded but no readable device; fix: sudo "
-                                           "modprobe -r v4l2loopback && " MODPROBE_LINE);
+        report(d, ST_WARN, "v4l2loopback",
+               "module loaded but no readable device; fix: sudo "
+               "modprobe -r v4l2loopback && " MODPROBE_LINE);
     else
-        report(d, ST_WARN, "v4l2loopback", "module not loaded (needed for the virtual camera "
-                                           "output); fix: sudo apt-get install "
-                                           "v4l2loopback-dkms && " MODPROBE_LINE);
+        report(d, ST_WARN, "v4l2loopback",
+               "module not loaded (needed for the virtual camera "
+               "output); fix: sudo apt-get install "
+               "v4l2loopback-dkms && " MODPROBE_LINE);
 }
 
 /* ---- display, NDI, FFmpeg, disk, config -------------------------------------------------- */
@@ -293,17 +304,20 @@ static void check_display(struct doctor *d)
         }
     }
     if (!PA_HAVE_SDL2)
-        report(d, ST_WARN, "display", "the window output is not compiled in; fix: apt-get "
-                                      "install libsdl2-dev, then rebuild panim");
+        report(d, ST_WARN, "display",
+               "the window output is not compiled in; fix: apt-get "
+               "install libsdl2-dev, then rebuild panim");
     else if (ok)
         report(d, ST_OK, "display", "%s", sock);
     else if ((x && *x) || (wl && *wl))
-        report(d, ST_WARN, "display", "DISPLAY=%s WAYLAND_DISPLAY=%s but no socket %s; fix: run "
-                                      "from the desktop session",
+        report(d, ST_WARN, "display",
+               "DISPLAY=%s WAYLAND_DISPLAY=%s but no socket %s; fix: run "
+               "from the desktop session",
                x ? x : "", wl ? wl : "", sock[0] ? sock : "found");
     else
-        report(d, ST_WARN, "display", "no DISPLAY or WAYLAND_DISPLAY: no window output (the "
-                                      "other outputs work); fix: run from a desktop session");
+        report(d, ST_WARN, "display",
+               "no DISPLAY or WAYLAND_DISPLAY: no window output (the "
+               "other outputs work); fix: run from a desktop session");
 }
 
 static void check_ndi(struct doctor *d)
@@ -328,9 +342,10 @@ static void check_ndi(struct doctor *d)
             return;
         }
     }
-    report(d, ST_WARN, "ndi", "NDI runtime not found (optional, for --output ndi:NAME); fix: "
-                              "install the NDI 5 runtime from https://ndi.video/tools/ "
-                              "(libndi.so.5)");
+    report(d, ST_WARN, "ndi",
+           "NDI runtime not found (optional, for --output ndi:NAME); fix: "
+           "install the NDI 5 runtime from https://ndi.video/tools/ "
+           "(libndi.so.5)");
 }
 
 static void check_ffmpeg(struct doctor *d)
@@ -341,16 +356,19 @@ static void check_ffmpeg(struct doctor *d)
         report(d, ST_OK, "ffmpeg", "libavcodec %u.%u.%u with libx264", v >> 16, (v >> 8) & 255,
                v & 255);
     } else if (avcodec_find_encoder(AV_CODEC_ID_H264))
-        report(d, ST_WARN, "ffmpeg", "no libx264; recordings use %s; fix: apt-get install "
-                                     "libavcodec-extra",
+        report(d, ST_WARN, "ffmpeg",
+               "no libx264; recordings use %s; fix: apt-get install "
+               "libavcodec-extra",
                avcodec_find_encoder(AV_CODEC_ID_H264)->name);
     else
-        report(d, ST_WARN, "ffmpeg", "no H.264 encoder: file and stream outputs unavailable; "
-                                     "fix: apt-get install libavcodec-extra");
+        report(d, ST_WARN, "ffmpeg",
+               "no H.264 encoder: file and stream outputs unavailable; "
+               "fix: apt-get install libavcodec-extra");
 #else
-    report(d, ST_WARN, "ffmpeg", "not compiled in: no video files, recordings or streams; fix: "
-                                 "apt-get install libavformat-dev libavcodec-dev libswscale-dev "
-                                 "libswresample-dev, then rebuild panim");
+    report(d, ST_WARN, "ffmpeg",
+           "not compiled in: no video files, recordings or streams; fix: "
+           "apt-get install libavformat-dev libavcodec-dev libswscale-dev "
+           "libswresample-dev, then rebuild panim");
 #endif
 }
 
@@ -368,40 +386,46 @@ static void check_disk(struct doctor *d)
     /* 720p30 H.264 at ~4 Mbit/s is about 1.8 GB per hour. */
     double hours = gib * 1.073741824 / 1.8;
     if (gib < 0.1)
-        report(d, ST_FAIL, "disk", "%.0f MiB free in %s: recordings would fail at once; fix: "
-                                   "free space or record elsewhere (--output file:/other/x.mp4)",
+        report(d, ST_FAIL, "disk",
+               "%.0f MiB free in %s: recordings would fail at once; fix: "
+               "free space or record elsewhere (--output file:/other/x.mp4)",
                gib * 1024.0, cwd);
     else if (gib < 2.0)
-        report(d, ST_WARN, "disk", "%.2f GiB free in %s (about %.0f min of 720p recording); fix: "
-                                   "free space or record elsewhere",
+        report(d, ST_WARN, "disk",
+               "%.2f GiB free in %s (about %.0f min of 720p recording); fix: "
+               "free space or record elsewhere",
                gib, cwd, hours * 60.0);
     else
-        report(d, ST_OK, "disk", "%.1f GiB free in %s (about %.0f h of 720p recording)", gib,
-               cwd, hours);
+        report(d, ST_OK, "disk", "%.1f GiB free in %s (about %.0f h of 720p recording)", gib, cwd,
+               hours);
 }
 
+/* `panim live` reads --config FILE, and config_local.yaml from the working directory on its
+ * own (app/config.h); report what is here without parsing it. */
 static void check_config(struct doctor *d)
 {
-    const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
-    char paths[3][4096];
-    int n = 0;
-    snprintf(paths[n++], sizeof(paths[0]), "config.yaml");
-    if (xdg && *xdg)
-        snprintf(paths[n++], sizeof(paths[0]), "%s/panim/config.yaml", xdg);
-    else if (home && *home)
-        snprintf(paths[n++], sizeof(paths[0]), "%s/.config/panim/config.yaml", home);
-    for (int i = 0; i < n; i++) {
-        if (access(paths[i], F_OK) == 0) {
-            if (access(paths[i], R_OK) != 0)
-                report(d, ST_WARN, "config", "%s is not readable; fix: chmod u+r %s", paths[i],
-                       paths[i]);
-            else
-                report(d, ST_OK, "config", "%s found", paths[i]);
+    static const char *const files[] = {"config.yaml", "config_local.yaml"};
+    char found[128] = "";
+    for (size_t i = 0; i < PA_ARRAY_SIZE(files); i++) {
+        if (access(files[i], F_OK) != 0)
+            continue;
+        if (access(files[i], R_OK) != 0) {
+            report(d, ST_WARN, "config", "./%s is not readable; fix: chmod u+r %s", files[i],
+                   files[i]);
             return;
         }
+        size_t len = strlen(found);
+        snprintf(found + len, sizeof(found) - len, "%s./%s", len ? " and " : "", files[i]);
     }
-    report(d, ST_OK, "config", "no config.yaml (./ or %s): built-in defaults are used",
-           n > 1 ? paths[1] : "~/.config/panim/");
+    if (found[0])
+        report(d, ST_OK, "config",
+               "%s found (config.yaml applies with --config config.yaml, "
+               "config_local.yaml always)",
+               found);
+    else
+        report(d, ST_OK, "config",
+               "no config.yaml or config_local.yaml here: built-in "
+               "defaults (see 'panim config dump')");
 }
 
 static int run(int argc, char **argv)
@@ -423,8 +447,7 @@ static int run(int argc, char **argv)
             d.models = argv[++i];
             continue;
         }
-        fprintf(stderr, "panim doctor: unknown option '%s' (see 'panim doctor --help')\n",
-                argv[i]);
+        fprintf(stderr, "panim doctor: unknown option '%s' (see 'panim doctor --help')\n", argv[i]);
         return 2;
     }
     int models_ok = check_models(&d) == 0;

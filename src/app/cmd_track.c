@@ -86,8 +86,15 @@ static int parse(int argc, char **argv, struct track_opts *o)
             else if (!strcmp(optarg, "central"))
                 o->tp.select = PA_FACE_CENTRAL;
             else {
+                char *end;
+                long v = strtol(optarg, &end, 10);
+                if (end == optarg || *end || v < 0 || v >= 16) {
+                    fprintf(stderr, "panim track: --select takes largest, central or a face "
+                                    "index 0..15\n");
+                    return 2;
+                }
                 o->tp.select = PA_FACE_INDEX;
-                o->tp.select_index = atoi(optarg);
+                o->tp.select_index = (int)v;
             }
             break;
         case O_DEF: o->tp.detect_every_frame = 1; break;
@@ -112,6 +119,10 @@ static int parse(int argc, char **argv, struct track_opts *o)
     }
     if (o->tp.landmarks != 468 && o->tp.landmarks != 478) {
         fprintf(stderr, "panim track: --landmarks must be 468 or 478\n");
+        return 2;
+    }
+    if (!(o->tp.smooth_min_cutoff > 0.0f) || !(o->tp.smooth_beta >= 0.0f)) {
+        fprintf(stderr, "panim track: --min-cutoff must be > 0 and --beta >= 0\n");
         return 2;
     }
     if (o->threads < 1 || o->threads > 64 || !(o->fps > 0)) {
@@ -202,13 +213,13 @@ static int track_loop(struct track_run *r, int64_t *n_frames, int64_t *n_found, 
             pa_tracker_reset(r->tr); /* unrelated stills: no tracking across files */
         double t0 = pa_cli_now_ms();
         if ((ret = pa_tracker_process(r->tr, &frame, t, &r->st)) < 0)
-            return ret;
+            break;
         *ms += pa_cli_now_ms() - t0;
         *n_found += r->st.found;
         if (r->json)
             write_json(r->json, *n_frames, &r->st);
         if (r->o->overlay && (ret = overlay_frame(r, &frame)) < 0)
-            return ret;
+            break;
         (*n_frames)++;
         pa_progress_update(&prog, *n_frames);
     }

@@ -15,12 +15,13 @@
 #include <string.h>
 
 #include "app/config_impl.h"
+#include "app/config_table.inc"
 #include "core/log.h"
 #include "core/mem.h"
 
 #define F(m) offsetof(struct pa_live_opts, m)
 #define NO SIZE_MAX
-#define PA__ROW(sec, key, type, off, off2, def, range, flag, shortf, help)                        \
+#define PA__ROW(sec, key, type, off, off2, def, range, flag, shortf, help)                         \
     {#sec, #key, PA_CFG_##type, off, off2, def, range, flag, shortf, help},
 
 static const struct pa_config_option g_table[] = {PA_CONFIG_TABLE(PA__ROW)};
@@ -117,8 +118,8 @@ void pa_config_defaults(struct pa_live_opts *o)
         char err[160];
         int ret;
         if (!strcmp(opt->def, "~")) {
-            ret = pa_config_apply(NULL, o, opt, &(struct pa_config_value){PA_CFG_VAL_NULL}, 0,
-                                  err, sizeof(err));
+            ret = pa_config_apply(NULL, o, opt, &(struct pa_config_value){.kind = PA_CFG_VAL_NULL},
+                                  0, err, sizeof(err));
         } else if (opt->type == PA_CFG_STRING) {
             // Defaults are static text: point at it instead of copying (no cfg needed).
             *(const char **)pa_config_at(o, opt->off) = opt->def;
@@ -132,12 +133,14 @@ void pa_config_defaults(struct pa_live_opts *o)
             PA_ASSERT(len >= 2 && len - 2 < sizeof(buf));
             memcpy(buf, opt->def + 1, len - 2);
             buf[len - 2] = '\0';
-            ret = pa_config_apply(NULL, o, opt, &(struct pa_config_value){PA_CFG_VAL_SCALAR, buf},
+            ret = pa_config_apply(NULL, o, opt,
+                                  &(struct pa_config_value){.kind = PA_CFG_VAL_SCALAR, .text = buf},
                                   0, err, sizeof(err));
         } else {
-            ret = pa_config_apply(NULL, o, opt,
-                                  &(struct pa_config_value){PA_CFG_VAL_SCALAR, opt->def}, 0, err,
-                                  sizeof(err));
+            ret = pa_config_apply(
+                NULL, o, opt,
+                &(struct pa_config_value){.kind = PA_CFG_VAL_SCALAR, .text = opt->def}, 0, err,
+                sizeof(err));
         }
         if (ret < 0) // the table is code: a bad default is a bug, found by the first test
             pa_log_error("config", "bad default for %s.%s: %s", opt->section, opt->key, err);
@@ -145,8 +148,7 @@ void pa_config_defaults(struct pa_live_opts *o)
     }
 }
 
-int pa_config_next_choice(const char **cursor, int index, char *name, size_t n,
-                          long long *value)
+int pa_config_next_choice(const char **cursor, int index, char *name, size_t n, long long *value)
 {
     const char *s = *cursor;
     if (!s || !*s)
@@ -218,8 +220,8 @@ size_t pa_config_bad_text(const char *s, size_t len, int multiline)
         }
         uint32_t c;
         size_t k = utf8_decode(u + i, len - i, &c);
-        if (!k || c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == 0x2028 ||
-            c == 0x2029 || c == 0xFFFE || c == 0xFFFF)
+        if (!k || c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == 0x2028 || c == 0x2029 ||
+            c == 0xFFFE || c == 0xFFFF)
             return i + 1;
         i += k;
     }

@@ -70,19 +70,19 @@ enum pa_config_type {
 struct pa_config_option {
     const char *section, *key; ///< YAML section and key (snake_case)
     enum pa_config_type type;
-    size_t off, off2;   ///< offsetof in struct pa_live_opts; off2 second field or SIZE_MAX
-    const char *def;    ///< default value as YAML text ("~" = null)
-    const char *range;  ///< "lo..hi", "a|b|c" (values), or NULL
-    const char *flag;   ///< long command-line flag without "--", or NULL
-    char short_flag;    ///< one-letter flag, or 0
-    const char *help;   ///< one or two sentences
+    size_t off, off2;  ///< offsetof in struct pa_live_opts; off2 second field or SIZE_MAX
+    const char *def;   ///< default value as YAML text ("~" = null)
+    const char *range; ///< "lo..hi", "a|b|c" (values), or NULL
+    const char *flag;  ///< long command-line flag without "--", or NULL
+    char short_flag;   ///< one-letter flag, or 0
+    const char *help;  ///< one or two sentences
 };
 
 /** A value to apply: null, one scalar, or a list of scalars (YAML sequence, JSON array). */
 struct pa_config_value {
     enum { PA_CFG_VAL_NULL, PA_CFG_VAL_SCALAR, PA_CFG_VAL_LIST } kind;
-    const char *text;          ///< SCALAR: the text (NUL-terminated)
-    const char *const *items;  ///< LIST: n_items NUL-terminated strings
+    const char *text;         ///< SCALAR: the text (NUL-terminated)
+    const char *const *items; ///< LIST: n_items NUL-terminated strings
     size_t n_items;
 };
 
@@ -102,7 +102,8 @@ int pa_config_create(struct pa_config **out);
 /** Free the strings; every struct pa_live_opts filled through `cfg` dangles after this. */
 void pa_config_destroy(struct pa_config *cfg);
 
-/** @return the last error message (without file:line), "" when none; valid until next call. */
+/** @return the last error as logged ("FILE:LINE: message"), "" when none; valid until the next
+ *  call on cfg. */
 const char *pa_config_last_error(const struct pa_config *cfg);
 
 /** Fill `o` with the table's defaults (no strings are allocated; all are static). */
@@ -164,12 +165,12 @@ int pa_config_is_param(const struct pa_config_option *opt);
  * @return 0 or PA_EINVAL.
  */
 int pa_config_apply(struct pa_config *cfg, struct pa_live_opts *o,
-                    const struct pa_config_option *opt, const struct pa_config_value *v,
-                    int append, char *err, size_t errsz);
+                    const struct pa_config_option *opt, const struct pa_config_value *v, int append,
+                    char *err, size_t errsz);
 
 /** Write the option's value as YAML text (flow list for lists). @return 0 or PA_EOVERFLOW. */
-int pa_config_format(const struct pa_live_opts *o, const struct pa_config_option *opt,
-                     char *buf, size_t n);
+int pa_config_format(const struct pa_live_opts *o, const struct pa_config_option *opt, char *buf,
+                     size_t n);
 
 /** @return 1 when every option has the same value in a and b (strings compared by text). */
 int pa_config_equal(const struct pa_live_opts *a, const struct pa_live_opts *b,

@@ -7,11 +7,13 @@
  * precedence holds whatever the order on the command line: defaults < --config <
  * config_local.yaml < --set < flags.
  */
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "app/config.h"
 #include "app/config_impl.h"
+#include "app/config_table.inc"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -21,6 +23,21 @@ static const struct alias {
 } g_aliases[] = {PA_CONFIG_ALIASES(PA__ALIAS)};
 
 enum arg_kind { ARG_SET, ARG_FLAG };
+
+static int arg_error(struct pa_config *cfg, const char *fmt, ...) PA_PRINTF(2, 3);
+
+/* Record and log a command-line error once. */
+static int arg_error(struct pa_config *cfg, const char *fmt, ...)
+{
+    char msg[sizeof(cfg->err)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pa_config_set_error(cfg, "%s", msg);
+    pa_log_error("config", "%s", msg);
+    return PA_EINVAL;
+}
 
 struct arg {
     enum arg_kind kind;
@@ -48,7 +65,7 @@ static const struct pa_config_option *find_flag(const char *name, size_t len, ch
     return NULL;
 }
 
-static int unknown_flag(const char *arg)
+static int unknown_flag(struct pa_config *cfg, const char *arg)
 {
     const char *cands[160];
     char word[64];
@@ -66,14 +83,13 @@ static int unknown_flag(const char *arg)
     char q[64];
     pa_config_quote(arg, q, sizeof(q));
     if (best)
-        pa_log_error("config", "unknown option '%s' (did you mean '--%s'?)", q, best);
-    else
-        pa_log_error("config", "unknown option '%s' (see --help)", q);
-    return PA_EINVAL;
+        return arg_error(cfg, "unknown option '%s' (did you mean '--%s'?)", q, best);
+    return arg_error(cfg, "unknown option '%s' (see --help)", q);
 }
 
 /* Read argv into args; *config gets --config's value. @return 0, PA_CONFIG_HELP or error. */
-static int scan(int argc, char **argv, struct arg *args, int *n_args, const char **config)
+static int scan(struct pa_config *cfg, int argc, char **argv, struct arg *args, int *n_args,
+                const char **config)
 {
     int n = 0;
     for (int i = 1; i < argc; i++) {
@@ -83,8 +99,9 @@ static int scan(int argc, char **argv, struct arg *args, int *n_args, const char
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return PA_CONFIG_HELP;
         if (a[0] != '-' || !a[1]) {
-            pa_log_error("config", "unexpected argument '%s' (options start with --)", a);
-            return PA_EINVAL;
+            char q[64];
+            pa_config_quote(a, q, sizeof(q));
+            return arg_error(cfg, "unexpected argument '%s' (options start with --)", q);
         }
         const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
         size_t len = a[1] == '-' ? (eq ? (size_t)(eq - a - 2) : strlen(a + 2)) : 0;
@@ -97,32 +114,31 @@ static int scan(int argc, char **argv, struct arg *args, int *n_args, const char
             opt = a[1] == '-' ? find_flag(a + 2, len, 0, &alias_value)
                               : find_flag(NULL, 0, a[1], &alias_value);
             if (!opt)
-                return unknown_flag(a);
+                return unknown_flag(cfg, a);
             if (a[1] != '-' && a[2])
                 value = a + 2; // -sFILE
         }
         int takes_value = opt ? opt->type != PA_CFG_BOOL && !alias_value : 1;
         if (alias_value && value) {
-            pa_log_error("config", "%s takes no value", a);
-            return PA_EINVAL;
+            return arg_error(cfg, "%.*s takes no value", (int)(len + 2), a);
         }
         if (!value && takes_value) {
-            if (i + 1 >= argc) {
-                pa_log_error("config", "%s needs a value", a);
-                return PA_EINVAL;
-            }
+            if (i + 1 >= argc)
+                return arg_error(cfg, "%.64s needs a value", a);
             value = argv[++i];
         }
         if (is_config) {
             if (*config) {
-                pa_log_error("config", "--config given twice");
-                return PA_EINVAL;
+                return arg_error(cfg, "--config given twice");
             }
             *config = value;
             continue;
         }
         args[n++] = (struct arg){is_set ? ARG_SET : ARG_FLAG, opt,
-                                 alias_value ? alias_value : value ? value : "true", a};
+                                 alias_value ? alias_value
+                                 : value     ? value
+                                             : "true",
+                                 a};
     }
     *n_args = n;
     return 0;
@@ -138,8 +154,8 @@ static int load_local(struct pa_config *cfg, struct pa_live_opts *o, const char 
     if (config && !slash && !strcmp(config, PA_CONFIG_LOCAL_NAME))
         return 0;
     int dir_len = slash ? (int)(slash - config) : 0;
-    if (snprintf(path, sizeof(path), "%.*s%s%s", dir_len, config ? config : "",
-                 slash ? "/" : "", PA_CONFIG_LOCAL_NAME) >= (int)sizeof(path))
+    if (snprintf(path, sizeof(path), "%.*s%s%s", dir_len, config ? config : "", slash ? "/" : "",
+                 PA_CONFIG_LOCAL_NAME) >= (int)sizeof(path))
         return 0;
     struct stat st;
     if (stat(path, &st) < 0)
@@ -157,7 +173,7 @@ int pa_config_parse_args(struct pa_config *cfg, struct pa_live_opts *o, int argc
     if (!args)
         return PA_ENOMEM;
     const char *config = NULL;
-    int n_args = 0, ret = scan(argc, argv, args, &n_args, &config);
+    int n_args = 0, ret = scan(cfg, argc, argv, args, &n_args, &config);
     if (ret != 0)
         goto done;
     if (config && (ret = pa_config_load_file(cfg, o, config)) < 0)
@@ -178,8 +194,7 @@ int pa_config_parse_args(struct pa_config *cfg, struct pa_live_opts *o, int argc
         struct pa_config_value v = {PA_CFG_VAL_SCALAR, args[i].value, NULL, 0};
         ret = pa_config_apply(cfg, o, opt, &v, used[idx], err, sizeof(err));
         if (ret < 0) {
-            pa_config_set_error(cfg, "%s: %s", args[i].shown, err);
-            pa_log_error("config", "%s: %s", args[i].shown, err);
+            arg_error(cfg, "%.64s: %s", args[i].shown, err);
             goto done;
         }
         used[idx] = 1;
@@ -248,18 +263,26 @@ static void print_wrapped(FILE *f, const char *text, int col, int indent)
 static const char *metavar(const struct pa_config_option *opt)
 {
     switch (opt->type) {
-    case PA_CFG_BOOL: return "";
+    case PA_CFG_BOOL:
+        return "";
     case PA_CFG_INT:
     case PA_CFG_INT64:
-    case PA_CFG_UINT32: return " N";
+    case PA_CFG_UINT32:
+        return " N";
     case PA_CFG_FLOAT:
-    case PA_CFG_DOUBLE: return " X";
-    case PA_CFG_SIZE: return " WxH";
-    case PA_CFG_FLAGS: return " A,B";
-    case PA_CFG_SELECT: return " WHICH";
-    case PA_CFG_ENUM: return " NAME";
+    case PA_CFG_DOUBLE:
+        return " X";
+    case PA_CFG_SIZE:
+        return " WxH";
+    case PA_CFG_FLAGS:
+        return " A,B";
+    case PA_CFG_SELECT:
+        return " WHICH";
+    case PA_CFG_ENUM:
+        return " NAME";
     case PA_CFG_STRING:
-    case PA_CFG_LIST: return " TEXT";
+    case PA_CFG_LIST:
+        return " TEXT";
     }
     return "";
 }
@@ -268,8 +291,10 @@ void pa_config_print_flags(FILE *f)
 {
     const int indent = 30;
     fprintf(f, "  %-*s", indent - 2, "    --config FILE");
-    print_wrapped(f, "YAML config file (see docs/CONFIG.md); config_local.yaml beside it is "
-                     "applied on top", indent, indent);
+    print_wrapped(f,
+                  "YAML config file (see docs/CONFIG.md); config_local.yaml beside it is "
+                  "applied on top",
+                  indent, indent);
     fprintf(f, "  %-*s", indent - 2, "    --set SECTION.KEY=VALUE");
     print_wrapped(f, "override one config key (repeatable)", indent, indent);
     for (size_t i = 0; i < pa_config_count(); i++) {

@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "app/config_impl.h"
+#include "app/config_table.inc"
 #include "core/mem.h"
 
 /* Longest formatted scalar: a 4095-byte string with every byte escaped, quoted. */
@@ -80,18 +81,27 @@ static void cell(FILE *f, const char *s)
 static const char *type_name(const struct pa_config_option *opt)
 {
     switch (opt->type) {
-    case PA_CFG_BOOL: return "bool";
+    case PA_CFG_BOOL:
+        return "bool";
     case PA_CFG_INT:
     case PA_CFG_INT64:
-    case PA_CFG_UINT32: return "integer";
+    case PA_CFG_UINT32:
+        return "integer";
     case PA_CFG_FLOAT:
-    case PA_CFG_DOUBLE: return "number";
-    case PA_CFG_ENUM: return "one of";
-    case PA_CFG_STRING: return "text";
-    case PA_CFG_LIST: return "list of text";
-    case PA_CFG_SIZE: return "WxH or auto";
-    case PA_CFG_FLAGS: return "list of names";
-    case PA_CFG_SELECT: return "largest, central or N";
+    case PA_CFG_DOUBLE:
+        return "number";
+    case PA_CFG_ENUM:
+        return "one of";
+    case PA_CFG_STRING:
+        return "text";
+    case PA_CFG_LIST:
+        return "list of text";
+    case PA_CFG_SIZE:
+        return "WxH or auto";
+    case PA_CFG_FLAGS:
+        return "list of names";
+    case PA_CFG_SELECT:
+        return "largest, central or N";
     }
     return "?";
 }
@@ -124,9 +134,9 @@ static void flag_cell(FILE *f, const struct pa_config_option *opt)
         fprintf(f, "%s`--%s`", any ? ", " : "", opt->flag);
         any = 1;
     }
-#define PA__DOC_ALIAS(flag, sec, key, value)                                                       \
-    if (!strcmp(#sec, opt->section) && !strcmp(#key, opt->key)) {                                 \
-        fprintf(f, "%s`--%s`", any ? ", " : "", flag);                                             \
+#define PA__DOC_ALIAS(fl, sec, k, val)                                                             \
+    if (!strcmp(#sec, opt->section) && !strcmp(#k, opt->key)) {                                    \
+        fprintf(f, "%s`--%s`", any ? ", " : "", fl);                                               \
         any = 1;                                                                                   \
     }
     PA_CONFIG_ALIASES(PA__DOC_ALIAS)
@@ -213,9 +223,14 @@ int pa_config_docs(FILE *f)
             fprintf(f, "| Key | Type | Default | Allowed | Flags | Description |\n");
             fprintf(f, "|---|---|---|---|---|---|\n");
         }
-        fprintf(f, "| `%s` | %s | `", opt->key, type_name(opt));
-        cell(f, opt->def);
-        fputs("` | ", f);
+        fprintf(f, "| `%s` | %s | ", opt->key, type_name(opt));
+        if (strcmp(opt->def, "~")) {
+            fputc('`', f);
+            cell(f, opt->def);
+            fputs("` | ", f);
+        } else {
+            fputs("*none* | ", f);
+        }
         range_cell(f, opt);
         fputs(" | ", f);
         flag_cell(f, opt);

@@ -32,8 +32,7 @@ static inline void *pa_config_at(const struct pa_live_opts *o, size_t off)
  * explicit "=value", else the 0-based position, or for PA_CFG_INT the number itself).
  * @return 1 while there is a choice, 0 at the end. *cursor starts at the range string.
  */
-int pa_config_next_choice(const char **cursor, int index, char *name, size_t n,
-                          long long *value);
+int pa_config_next_choice(const char **cursor, int index, char *name, size_t n, long long *value);
 
 /** Write the choice names as "a, b, c" (FLAGS add "all, none"). */
 void pa_config_choice_list(const struct pa_config_option *opt, char *buf, size_t n);

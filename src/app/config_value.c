@@ -82,8 +82,8 @@ static int get_range(const struct pa_config_option *opt, double *lo, double *hi)
     return 1;
 }
 
-static int check_number(const struct pa_config_option *opt, const char *text, double v,
-                        char *err, size_t n)
+static int check_number(const struct pa_config_option *opt, const char *text, double v, char *err,
+                        size_t n)
 {
     char qb[64];
     double lo, hi;
@@ -298,8 +298,8 @@ static int apply_list(struct pa_config *cfg, struct pa_live_opts *o,
 }
 
 int pa_config_apply(struct pa_config *cfg, struct pa_live_opts *o,
-                    const struct pa_config_option *opt, const struct pa_config_value *v,
-                    int append, char *err, size_t errsz)
+                    const struct pa_config_option *opt, const struct pa_config_value *v, int append,
+                    char *err, size_t errsz)
 {
     err[0] = '\0';
     if (opt->type == PA_CFG_LIST)
@@ -321,6 +321,14 @@ int pa_config_apply(struct pa_config *cfg, struct pa_live_opts *o,
     return apply_scalar(cfg, o, opt, v->text, err, errsz);
 }
 
+/* Does `text` load back as v? Floats are loaded as (float)strtod, so test exactly that:
+ * strtof could round differently (double rounding). */
+static int reads_back(const char *text, double v, int is_float)
+{
+    double d = strtod(text, NULL);
+    return is_float ? (float)d == (float)v : d == v;
+}
+
 /* Shortest text that reads back as the same float (is_float) or double. */
 static void format_real(double v, int is_float, char *buf, size_t n)
 {
@@ -328,13 +336,13 @@ static void format_real(double v, int is_float, char *buf, size_t n)
     if (fabs(v) < 1e15) {
         for (int d = 0; d <= max; d++) {
             snprintf(buf, n, "%.*f", d, v);
-            if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+            if (reads_back(buf, v, is_float))
                 return;
         }
     }
     for (int d = 1; d <= max; d++) {
         snprintf(buf, n, "%.*g", d, v);
-        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+        if (reads_back(buf, v, is_float))
             return;
     }
 }
@@ -370,20 +378,32 @@ static const char *choice_name(const struct pa_config_option *opt, long long val
     return NULL;
 }
 
-int pa_config_format(const struct pa_live_opts *o, const struct pa_config_option *opt,
-                     char *buf, size_t n)
+int pa_config_format(const struct pa_live_opts *o, const struct pa_config_option *opt, char *buf,
+                     size_t n)
 {
     const void *p = pa_config_at(o, opt->off);
     char name[64];
     size_t used = 0;
     int w = 0;
     switch (opt->type) {
-    case PA_CFG_BOOL: w = snprintf(buf, n, "%s", *(const int *)p ? "true" : "false"); break;
-    case PA_CFG_INT: w = snprintf(buf, n, "%d", *(const int *)p); break;
-    case PA_CFG_INT64: w = snprintf(buf, n, "%lld", (long long)*(const int64_t *)p); break;
-    case PA_CFG_UINT32: w = snprintf(buf, n, "%u", (unsigned)*(const uint32_t *)p); break;
-    case PA_CFG_FLOAT: format_real(*(const float *)p, 1, buf, n); break;
-    case PA_CFG_DOUBLE: format_real(*(const double *)p, 0, buf, n); break;
+    case PA_CFG_BOOL:
+        w = snprintf(buf, n, "%s", *(const int *)p ? "true" : "false");
+        break;
+    case PA_CFG_INT:
+        w = snprintf(buf, n, "%d", *(const int *)p);
+        break;
+    case PA_CFG_INT64:
+        w = snprintf(buf, n, "%lld", (long long)*(const int64_t *)p);
+        break;
+    case PA_CFG_UINT32:
+        w = snprintf(buf, n, "%u", (unsigned)*(const uint32_t *)p);
+        break;
+    case PA_CFG_FLOAT:
+        format_real(*(const float *)p, 1, buf, n);
+        break;
+    case PA_CFG_DOUBLE:
+        format_real(*(const double *)p, 0, buf, n);
+        break;
     case PA_CFG_ENUM: {
         const char *nm = choice_name(opt, *(const int *)p, name, sizeof(name));
         w = nm ? snprintf(buf, n, "%s", nm) : snprintf(buf, n, "%d", *(const int *)p);
@@ -422,8 +442,8 @@ int pa_config_format(const struct pa_live_opts *o, const struct pa_config_option
         const char *cur = opt->range;
         long long v;
         w = snprintf(buf, n, "[");
-        for (int i = 0; w > 0 && (size_t)w < n &&
-                        pa_config_next_choice(&cur, i, name, sizeof(name), &v);
+        for (int i = 0;
+             w > 0 && (size_t)w < n && pa_config_next_choice(&cur, i, name, sizeof(name), &v);
              i++) {
             if (bits & (unsigned)v)
                 w += snprintf(buf + w, n - (size_t)w, "%s%s", w > 1 ? ", " : "", name);
@@ -461,12 +481,24 @@ int pa_config_equal(const struct pa_live_opts *a, const struct pa_live_opts *b,
         switch (opt->type) {
         case PA_CFG_BOOL:
         case PA_CFG_INT:
-        case PA_CFG_ENUM: same = *(const int *)pa == *(const int *)pb; break;
-        case PA_CFG_INT64: same = *(const int64_t *)pa == *(const int64_t *)pb; break;
-        case PA_CFG_UINT32: same = *(const uint32_t *)pa == *(const uint32_t *)pb; break;
-        case PA_CFG_FLAGS: same = *(const unsigned *)pa == *(const unsigned *)pb; break;
-        case PA_CFG_FLOAT: same = *(const float *)pa == *(const float *)pb; break;
-        case PA_CFG_DOUBLE: same = *(const double *)pa == *(const double *)pb; break;
+        case PA_CFG_ENUM:
+            same = *(const int *)pa == *(const int *)pb;
+            break;
+        case PA_CFG_INT64:
+            same = *(const int64_t *)pa == *(const int64_t *)pb;
+            break;
+        case PA_CFG_UINT32:
+            same = *(const uint32_t *)pa == *(const uint32_t *)pb;
+            break;
+        case PA_CFG_FLAGS:
+            same = *(const unsigned *)pa == *(const unsigned *)pb;
+            break;
+        case PA_CFG_FLOAT:
+            same = *(const float *)pa == *(const float *)pb;
+            break;
+        case PA_CFG_DOUBLE:
+            same = *(const double *)pa == *(const double *)pb;
+            break;
         case PA_CFG_STRING:
             same = same_text(*(const char *const *)pa, *(const char *const *)pb);
             break;

@@ -26,14 +26,14 @@
 struct reader {
     struct pa_config *cfg;
     struct pa_live_opts *o;
-    const char *name;  ///< file name, or "--set" (then no line numbers)
+    const char *name; ///< file name, or "--set" (then no line numbers)
     int with_lines;
     yaml_parser_t parser;
     yaml_event_t ev;
     int have_ev;
-    int line;                    ///< 1-based line of the current event
-    int seen[MAX_OPTIONS];       ///< line where each option was set, 0 = not yet
-    int seen_sec[MAX_SECTIONS];  ///< the same for sections
+    int line;                   ///< 1-based line of the current event
+    int seen[MAX_OPTIONS];      ///< line where each option was set, 0 = not yet
+    int seen_sec[MAX_SECTIONS]; ///< the same for sections
 };
 
 /* A value copied out of the events (they are freed as the parser moves on). */
@@ -53,11 +53,11 @@ static int rd_error(struct reader *r, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    pa_config_set_error(r->cfg, "%s", msg);
     if (r->with_lines)
-        pa_log_error("config", "%s:%d: %s", r->name, line, msg);
+        pa_config_set_error(r->cfg, "%s:%d: %s", r->name, line, msg);
     else
-        pa_log_error("config", "%s: %s", r->name, msg);
+        pa_config_set_error(r->cfg, "%s: %s", r->name, msg);
+    pa_log_error("config", "%s", r->cfg ? r->cfg->err : msg);
     return PA_EINVALDATA;
 }
 
@@ -69,17 +69,16 @@ static int next(struct reader *r)
     if (!yaml_parser_parse(&r->parser, &r->ev)) {
         const char *ctx = r->parser.context;
         return rd_error(r, (int)r->parser.problem_mark.line + 1, "YAML syntax: %s%s%s",
-                        r->parser.problem ? r->parser.problem : "parse error",
-                        ctx ? " " : "", ctx ? ctx : "");
+                        r->parser.problem ? r->parser.problem : "parse error", ctx ? " " : "",
+                        ctx ? ctx : "");
     }
     r->have_ev = 1;
     r->line = (int)r->ev.start_mark.line + 1;
-    const yaml_char_t *anchor = r->ev.type == YAML_SCALAR_EVENT ? r->ev.data.scalar.anchor
-                                : r->ev.type == YAML_SEQUENCE_START_EVENT
-                                    ? r->ev.data.sequence_start.anchor
-                                : r->ev.type == YAML_MAPPING_START_EVENT
-                                    ? r->ev.data.mapping_start.anchor
-                                    : NULL;
+    const yaml_char_t *anchor =
+        r->ev.type == YAML_SCALAR_EVENT           ? r->ev.data.scalar.anchor
+        : r->ev.type == YAML_SEQUENCE_START_EVENT ? r->ev.data.sequence_start.anchor
+        : r->ev.type == YAML_MAPPING_START_EVENT  ? r->ev.data.mapping_start.anchor
+                                                  : NULL;
     if (r->ev.type == YAML_ALIAS_EVENT || anchor)
         return rd_error(r, r->line, "anchors and aliases (&, *) are not supported");
     return 0;
@@ -365,7 +364,7 @@ int pa_config_load_file(struct pa_config *cfg, struct pa_live_opts *o, const cha
     if (!f) {
         int e = errno;
         pa_config_set_error(cfg, "%s: %s", path, strerror(e));
-        pa_log_error("config", "%s: %s", path, strerror(e));
+        pa_log_error("config", "%s", cfg->err);
         return e == ENOENT ? PA_ENOENT : PA_EIO;
     }
     struct stat st;
@@ -373,7 +372,7 @@ int pa_config_load_file(struct pa_config *cfg, struct pa_live_opts *o, const cha
     int ret = PA_EIO;
     if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
         pa_config_set_error(cfg, "%s: not a regular file", path);
-        pa_log_error("config", "%s: not a regular file", path);
+        pa_log_error("config", "%s", cfg->err);
         goto done;
     }
     // Read one byte more than allowed so "too big" is seen even if the size changed.
@@ -385,7 +384,7 @@ int pa_config_load_file(struct pa_config *cfg, struct pa_live_opts *o, const cha
     size_t len = fread(buf, 1, PA_CONFIG_MAX_FILE + 1, f);
     if (ferror(f)) {
         pa_config_set_error(cfg, "%s: read error", path);
-        pa_log_error("config", "%s: read error", path);
+        pa_log_error("config", "%s", cfg->err);
         goto done;
     }
     ret = pa_config_load_string(cfg, o, buf, len, path);
@@ -402,8 +401,10 @@ int pa_config_set(struct pa_config *cfg, struct pa_live_opts *o, const char *ass
     char section[64], key[64], hint[96];
     pa_config_set_error(cfg, "%s", "");
     if (!dot || dot - assignment >= (long)sizeof(section) || eq - dot > (long)sizeof(key)) {
-        pa_config_set_error(cfg, "expected section.key=value");
-        pa_log_error("config", "--set '%s': expected section.key=value", assignment);
+        char q[64];
+        pa_config_quote(assignment, q, sizeof(q));
+        pa_config_set_error(cfg, "--set '%s': expected section.key=value", q);
+        pa_log_error("config", "%s", cfg->err);
         return PA_EINVAL;
     }
     memcpy(section, assignment, (size_t)(dot - assignment));
@@ -412,9 +413,9 @@ int pa_config_set(struct pa_config *cfg, struct pa_live_opts *o, const char *ass
     key[eq - dot - 1] = '\0';
     const struct pa_config_option *opt = pa_config_find(section, key);
     if (!opt) {
-        pa_config_set_error(cfg, "unknown key '%s.%s'", section, key);
-        pa_log_error("config", "--set: unknown key '%s.%s'%s", section, key,
-                     unknown_key_hint(section, key, hint, sizeof(hint)));
+        pa_config_set_error(cfg, "--set: unknown key '%s.%s'%s", section, key,
+                            unknown_key_hint(section, key, hint, sizeof(hint)));
+        pa_log_error("config", "%s", cfg->err);
         return PA_EINVAL;
     }
     struct reader r;

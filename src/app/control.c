@@ -29,19 +29,6 @@
 #include "core/mem.h"
 #include "pa_config.h"
 
-int pa_control_bind_is_loopback(const char *bind)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (!bind || !strcmp(bind, "localhost"))
-        return 1;
-    if (inet_pton(AF_INET, bind, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, bind, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return 0;
-}
-
 #if PA_HAVE_MICROHTTPD
 
 #include <microhttpd.h>
@@ -54,10 +41,8 @@ static const struct {
     const char *path;
     const char *allow; ///< methods, as in the Allow header
 } g_routes[] = {
-    [R_STATUS] = {"/status", "GET, HEAD"},
-    [R_METRICS] = {"/metrics", "GET, HEAD"},
-    [R_PARAMS] = {"/params", "GET, HEAD, POST"},
-    [R_PORTRAIT] = {"/portrait", "POST"},
+    [R_STATUS] = {"/status", "GET, HEAD"},       [R_METRICS] = {"/metrics", "GET, HEAD"},
+    [R_PARAMS] = {"/params", "GET, HEAD, POST"}, [R_PORTRAIT] = {"/portrait", "POST"},
     [R_CALIBRATE] = {"/calibrate", "POST"},
 };
 
@@ -75,8 +60,8 @@ struct request {
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct pa_control_reply *rep)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(rep->len, rep->body,
-                                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_COPY);
     pa_freep(&rep->body);
     if (!r)
         return MHD_NO;
@@ -91,10 +76,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct pa_control
     return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *msg)
+static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *msg,
+                                  const char *allow)
 {
     struct pa_control_reply rep = {0};
     pa_control_error(&rep, status, NULL, "%s", msg);
+    rep.allow = allow;
     return send_reply(conn, &rep);
 }
 
@@ -225,9 +212,15 @@ static int take_chunk(struct request *rq, const char *data, size_t n)
 static void finish_request(struct pa_control *c, struct request *rq, struct pa_control_reply *rep)
 {
     switch (rq->route) {
-    case R_STATUS: pa_control_get_status(c, rep); return;
-    case R_METRICS: pa_control_get_metrics(c, rep); return;
-    case R_CALIBRATE: pa_control_post_calibrate(c, rep); return;
+    case R_STATUS:
+        pa_control_get_status(c, rep);
+        return;
+    case R_METRICS:
+        pa_control_get_metrics(c, rep);
+        return;
+    case R_CALIBRATE:
+        pa_control_post_calibrate(c, rep);
+        return;
     case R_PARAMS:
         if (rq->post)
             pa_control_post_params(c, rq->buf, rq->len, rep);
@@ -252,9 +245,8 @@ static void finish_request(struct pa_control *c, struct request *rq, struct pa_c
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct pa_control *c = cls;
     struct request *rq = *con_cls;
@@ -267,7 +259,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         int status = start_request(c, conn, url, method, rq, &msg);
         if (status) {
             rq->limit = 0;
-            return send_error(conn, status, msg);
+            return send_error(conn, status, msg,
+                              status == MHD_HTTP_METHOD_NOT_ALLOWED ? g_routes[rq->route].allow
+                                                                    : NULL);
         }
         return MHD_YES;
     }
@@ -277,9 +271,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         int status = take_chunk(rq, upload_data, n);
         if (status) {
             rq->limit = 0; // drop whatever else arrives
-            return send_error(conn, status, status == MHD_HTTP_CONTENT_TOO_LARGE
-                                                ? "request body too large"
-                                                : "cannot store the request body");
+            return send_error(conn, status,
+                              status == MHD_HTTP_CONTENT_TOO_LARGE
+                                  ? "request body too large"
+                                  : "cannot store the request body",
+                              NULL);
         }
         return MHD_YES;
     }
@@ -359,8 +355,10 @@ int pa_control_start(struct pa_control **out, const struct pa_control_opts *opts
         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, c, MHD_OPTION_END);
     if (!c->daemon) {
-        pa_log_error("control", "cannot listen on %s port %d (in use, or not an address of "
-                                "this machine?)", bind, opts->port);
+        pa_log_error("control",
+                     "cannot listen on %s port %d (in use, or not an address of "
+                     "this machine?)",
+                     bind, opts->port);
         pa_control_stop(c);
         return PA_EIO;
     }

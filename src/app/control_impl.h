@@ -35,8 +35,8 @@ struct pa_control_reply {
 };
 
 /** Fill `rep` with a JSON error {"error": msg[, "field": field]}; field may be NULL. */
-void pa_control_error(struct pa_control_reply *rep, int status, const char *field,
-                      const char *fmt, ...) PA_PRINTF(4, 5);
+void pa_control_error(struct pa_control_reply *rep, int status, const char *field, const char *fmt,
+                      ...) PA_PRINTF(4, 5);
 
 void pa_control_get_status(struct pa_control *c, struct pa_control_reply *rep);
 void pa_control_get_metrics(struct pa_control *c, struct pa_control_reply *rep);

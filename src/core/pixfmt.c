@@ -110,9 +110,10 @@ enum {
 
 static inline uint8_t fix_to_u8(int v)
 {
-    v += 1 << 15; /* round half up; negatives clamp before the shift (no shift of < 0) */
-    if (v < 0)
-        return 0;
+    /* Round half up; negatives clamp before the shift (no shift of < 0). Written as two
+     * selects so the compiler emits cmov/min/max: camera noise makes branches mispredict. */
+    v += 1 << 15;
+    v = v < 0 ? 0 : v;
     v >>= 16;
     return (uint8_t)(v > 255 ? 255 : v);
 }
@@ -160,8 +161,7 @@ void pa_nv12_to_rgb24_row(const uint8_t *y, const uint8_t *uv, uint8_t *rgb, int
         put_px(rgb, y[0], chroma_of(uv[0], uv[1]));
 }
 
-void pa_i420_to_rgb24_row(const uint8_t *y, const uint8_t *u, const uint8_t *v, uint8_t *rgb,
-                          int w)
+void pa_i420_to_rgb24_row(const uint8_t *y, const uint8_t *u, const uint8_t *v, uint8_t *rgb, int w)
 {
     int x = 0;
     for (; x + 1 < w; x += 2, y += 2, u++, v++, rgb += 6) {

@@ -16,17 +16,17 @@
 #include "panim.h"
 
 /** X-macro: name, V4L2 FourCC characters, description. */
-#define PA_RAWFMT_LIST(X)                                                                         \
-    X(YUYV, 'Y', 'U', 'Y', 'V', "packed 4:2:2, Y0 U Y1 V")                                        \
-    X(NV12, 'N', 'V', '1', '2', "4:2:0, Y plane then interleaved U V plane")                      \
-    X(I420, 'Y', 'U', '1', '2', "4:2:0, Y plane then U plane then V plane")                       \
+#define PA_RAWFMT_LIST(X)                                                                          \
+    X(YUYV, 'Y', 'U', 'Y', 'V', "packed 4:2:2, Y0 U Y1 V")                                         \
+    X(NV12, 'N', 'V', '1', '2', "4:2:0, Y plane then interleaved U V plane")                       \
+    X(I420, 'Y', 'U', '1', '2', "4:2:0, Y plane then U plane then V plane")                        \
     X(MJPEG, 'M', 'J', 'P', 'G', "Motion-JPEG, one JPEG per frame")
 
 enum pa_rawfmt {
 #define PA__RAWFMT_ENUM(name, a, b, c, d, desc) PA_RAWFMT_##name,
     PA_RAWFMT_LIST(PA__RAWFMT_ENUM)
 #undef PA__RAWFMT_ENUM
-    PA_RAWFMT_COUNT
+        PA_RAWFMT_COUNT
 };
 
 /** @return the format's V4L2 FourCC (v4l2_fourcc(a, b, c, d)). */

@@ -52,6 +52,7 @@ struct v4l2_state {
     char path[64];
     enum pa_rawfmt fmt;
     int w, h, stride;
+    size_t frame_bytes; ///< bytes a raw frame needs (0 for MJPEG)
     double fps;
     struct v4l2_buf bufs[N_BUFFERS];
     int n_bufs;
@@ -83,8 +84,8 @@ static void v4l2_close(void *state)
             munmap(s->bufs[i].start, s->bufs[i].length);
     }
     if (s->fd >= 0) {
-        struct v4l2_requestbuffers rb = {.count = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-                                         .memory = V4L2_MEMORY_MMAP};
+        struct v4l2_requestbuffers rb = {
+            .count = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
         pa_xioctl(s->fd, VIDIOC_REQBUFS, &rb); /* release the driver's buffers */
         close(s->fd);
     }
@@ -125,8 +126,9 @@ static int negotiate(struct v4l2_state *s, const struct pa_capture_params *p)
     struct pa_v4l2_mode m = best >= 0 ? modes[best] : (struct pa_v4l2_mode){0};
     pa_free(modes);
     if (best < 0) {
-        pa_log_error("io", "%s: the camera offers no format panim reads (MJPEG, YUYV, NV12, "
-                           "YU12); see 'panim devices'",
+        pa_log_error("io",
+                     "%s: the camera offers no format panim reads (MJPEG, YUYV, NV12, "
+                     "YU12); see 'panim devices'",
                      s->path);
         return PA_EUNSUPPORTED;
     }
@@ -142,8 +144,8 @@ static int negotiate(struct v4l2_state *s, const struct pa_capture_params *p)
         return errno == EBUSY ? PA_EIO : PA_EUNSUPPORTED;
     }
     int fmt = pa_rawfmt_from_fourcc(f.fmt.pix.pixelformat);
-    if (fmt < 0 || f.fmt.pix.width == 0 || f.fmt.pix.height == 0 ||
-        f.fmt.pix.width > 16384 || f.fmt.pix.height > 16384) {
+    if (fmt < 0 || f.fmt.pix.width == 0 || f.fmt.pix.height == 0 || f.fmt.pix.width > 16384 ||
+        f.fmt.pix.height > 16384) {
         pa_log_error("io", "%s: the driver answered %s %ux%u, which panim cannot read", s->path,
                      pa_v4l2_fourcc_name(f.fmt.pix.pixelformat, cc), f.fmt.pix.width,
                      f.fmt.pix.height);
@@ -156,8 +158,7 @@ static int negotiate(struct v4l2_state *s, const struct pa_capture_params *p)
     if (bpl == 0) /* some drivers leave it 0 for packed formats: then rows are tight */
         bpl = s->fmt == PA_RAWFMT_YUYV ? 2 * f.fmt.pix.width : f.fmt.pix.width;
     s->stride = bpl > (uint32_t)INT32_MAX ? 0 : (int)bpl;
-    size_t need;
-    if (pa_rawfmt_frame_size(s->fmt, s->w, s->h, s->stride, &need) < 0) {
+    if (pa_rawfmt_frame_size(s->fmt, s->w, s->h, s->stride, &s->frame_bytes) < 0) {
         pa_log_error("io", "%s: the driver answered a bad row size (%u bytes for %d pixels)",
                      s->path, bpl, s->w);
         return PA_EUNSUPPORTED;
@@ -182,8 +183,8 @@ static int negotiate(struct v4l2_state *s, const struct pa_capture_params *p)
 
 static int start_streaming(struct v4l2_state *s)
 {
-    struct v4l2_requestbuffers rb = {.count = N_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-                                     .memory = V4L2_MEMORY_MMAP};
+    struct v4l2_requestbuffers rb = {
+        .count = N_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
     if (pa_xioctl(s->fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 2) {
         pa_log_error("io", "%s: cannot get mmap buffers: %s", s->path,
                      rb.count < 2 ? "fewer than 2" : strerror(errno));
@@ -191,13 +192,13 @@ static int start_streaming(struct v4l2_state *s)
     }
     s->n_bufs = (int)PA_MIN(rb.count, (uint32_t)N_BUFFERS);
     for (int i = 0; i < s->n_bufs; i++) {
-        struct v4l2_buffer b = {.index = (uint32_t)i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-                                .memory = V4L2_MEMORY_MMAP};
+        struct v4l2_buffer b = {
+            .index = (uint32_t)i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
         if (pa_xioctl(s->fd, VIDIOC_QUERYBUF, &b) < 0)
             goto fail_errno;
         s->bufs[i].length = b.length;
-        s->bufs[i].start = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd,
-                                (off_t)b.m.offset);
+        s->bufs[i].start =
+            mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, (off_t)b.m.offset);
         if (s->bufs[i].start == MAP_FAILED) {
             s->bufs[i].start = NULL;
             goto fail_errno;
@@ -264,8 +265,9 @@ err_open:
         pa_log_error("io", "%s: no such camera (see 'panim devices')", s->path);
         ret = PA_ENOENT;
     } else if (errno == EACCES || errno == EPERM) {
-        pa_log_error("io", "%s: permission denied (add your user to the 'video' group: "
-                           "sudo usermod -aG video $USER, then log in again)",
+        pa_log_error("io",
+                     "%s: permission denied (add your user to the 'video' group: "
+                     "sudo usermod -aG video $USER, then log in again)",
                      s->path);
         ret = PA_EIO;
     } else if (errno == EBUSY) {
@@ -301,6 +303,8 @@ fail:
 static int convert(struct v4l2_state *s, const uint8_t *data, size_t used)
 {
     if (s->fmt != PA_RAWFMT_MJPEG) {
+        if (used < s->frame_bytes)
+            return PA_EAGAIN; /* a short frame; checked here so it is not logged per frame */
         struct pa_raw_frame raw = {s->fmt, data, used, s->w, s->h, s->stride};
         return pa_rawfmt_to_rgb24(&raw, &s->rgb, NULL) == 0 ? 0 : PA_EAGAIN;
     }
@@ -337,8 +341,7 @@ static int v4l2_read(void *state, struct pa_capture_frame *f)
     }
     int64_t now = pa_capture_now_ns();
     if (b.index >= (uint32_t)s->n_bufs) {
-        pa_log_error("io", "%s: the driver returned buffer %u of %d", s->path, b.index,
-                     s->n_bufs);
+        pa_log_error("io", "%s: the driver returned buffer %u of %d", s->path, b.index, s->n_bufs);
         return PA_EIO;
     }
     const struct v4l2_buf *vb = &s->bufs[b.index];
@@ -374,7 +377,7 @@ static int v4l2_read(void *state, struct pa_capture_frame *f)
 err_gone:
     pa_log_error("io", "%s: camera disconnected (%s)", s->path,
                  r > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) ? "poll error"
-                                                                        : strerror(errno));
+                                                                         : strerror(errno));
     return PA_EIO;
 }
 

@@ -8,7 +8,7 @@
  * Encoding is CPU x264 tuned for live use: preset veryfast, a keyframe every 2 s (what
  * streaming services ask for, and the longest a viewer waits to join), tune zerolatency (no
  * B-frames, no lookahead) for streams and for live recordings. Streams also cap the rate
- * (VBV, about 0.15 bit per pixel per frame, 6 Mbit/s at most), since ingest servers reject
+ * (VBV, about 0.15 bit per pixel per frame, 1 to 6 Mbit/s), since ingest servers reject
  * bursts. In a live pipeline frames are time-stamped by the clock, so frames the pipeline
  * dropped leave gaps instead of making the recording play fast.
  *
@@ -30,6 +30,7 @@
 #include "io/video.h"
 
 #define KEYINT_S 2.0
+#define MIN_STREAM_KBPS 1000
 #define MAX_STREAM_KBPS 6000
 
 struct file_out {
@@ -101,7 +102,7 @@ static int stream_open(void **state, const char *arg, const struct pa_output_par
         return PA_EINVAL;
     }
     double kbps = 0.15 * p->width * p->height * (p->fps > 0 ? p->fps : 30.0) / 1000.0;
-    vp.maxrate_kbps = (int)PA_CLAMP(kbps, 500.0, (double)MAX_STREAM_KBPS);
+    vp.maxrate_kbps = (int)PA_CLAMP(kbps, (double)MIN_STREAM_KBPS, (double)MAX_STREAM_KBPS);
     struct pa_output_params lp = *p;
     lp.live = 1; /* a stream is live by nature, even from a file source */
     lp.audio_from = NULL;

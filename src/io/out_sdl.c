@@ -366,6 +366,8 @@ static int sdl_close(void *state)
     if (s->win)
         SDL_DestroyWindow(s->win);
     SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    if (SDL_WasInit(SDL_INIT_EVERYTHING) == 0)
+        SDL_Quit(); /* the last SDL user: also drops SDL's D-Bus connection */
     pa_image_free(&s->canvas);
     pa_free(s->xmap);
     pa_free(s);

@@ -110,10 +110,8 @@ int pa_output_write(struct pa_output *o, const struct pa_image *frame,
     if (o->error)
         return o->error;
     int ret = o->ops->write(o->state, frame, info);
-    if (ret < 0) {
-        o->error = ret;
-        pa_log_warn("io", "%s: output stopped (%s)", o->spec, pa_strerror(ret));
-    }
+    if (ret < 0)
+        o->error = ret; /* the backend logged why; the app decides what to say about it */
     return ret;
 }
 

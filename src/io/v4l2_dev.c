@@ -48,8 +48,8 @@ int pa_v4l2_fourcc_supported(uint32_t fourcc)
 
 /* ---- enumeration ------------------------------------------------------------------------ */
 
-static const int k_sizes[][2] = {{320, 240},   {640, 360},   {640, 480},   {800, 600},
-                                 {1024, 576},  {1280, 720},  {1280, 960},  {1920, 1080},
+static const int k_sizes[][2] = {{320, 240},   {640, 360},  {640, 480},  {800, 600},
+                                 {1024, 576},  {1280, 720}, {1280, 960}, {1920, 1080},
                                  {2560, 1440}, {3840, 2160}};
 static const double k_rates[] = {5, 10, 15, 20, 24, 25, 30, 50, 60, 90, 120};
 
@@ -77,8 +77,8 @@ static double interval_fps(const struct v4l2_fract *f)
 /* Rates of one (format, size): discrete list, or samples of a stepwise/continuous range. */
 static void add_rates(int fd, struct mode_list *l, uint32_t fourcc, int w, int h)
 {
-    struct v4l2_frmivalenum iv = {.index = 0, .pixel_format = fourcc,
-                                  .width = (uint32_t)w, .height = (uint32_t)h};
+    struct v4l2_frmivalenum iv = {
+        .index = 0, .pixel_format = fourcc, .width = (uint32_t)w, .height = (uint32_t)h};
     int any = 0;
     while (pa_xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &iv) == 0) {
         if (iv.type == V4L2_FRMIVAL_TYPE_DISCRETE) {

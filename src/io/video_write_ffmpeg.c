@@ -179,6 +179,10 @@ int pa_video_writer_open(struct pa_video_writer **out, const char *path,
     AVDictionary *io_opts = NULL;
     if (w->url)
         av_dict_set(&io_opts, "rw_timeout", "5000000", 0);
+    /* SRT in live mode drops what is still queued when the socket closes; linger 1 s so
+     * the last frames reach the peer (a "linger=" in the URL still wins). */
+    if (w->url && strncmp(path, "srt://", 6) == 0 && !strstr(path, "linger="))
+        av_dict_set(&io_opts, "linger", "1", 0);
     e = avio_open2(&w->oc->pb, w->part, AVIO_FLAG_WRITE, NULL, &io_opts);
     av_dict_free(&io_opts);
     if (e < 0) {

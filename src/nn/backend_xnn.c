@@ -19,10 +19,10 @@
  *    the run is rebuilt without it; a run whose runtime cannot be created falls back whole.
  *    A run that only reshapes or does a little elementwise work stays on the reference
  *    kernels too: one runtime invocation costs more than the copy.
- *  - Threads. Runtimes use the session's pthreadpool with XNN_FLAG_YIELD_WORKERS: after each
- *    runtime the workers sleep instead of spinning, leaving the cores to the other pipeline
- *    stages between inferences (on the 2-core target the median is unchanged and the p95 of
- *    2-thread runs under load is lower).
+ *  - Threads. Runtimes use the session's pthreadpool; the last one of the graph is created
+ *    with XNN_FLAG_YIELD_WORKERS, so the workers sleep when an inference ends instead of
+ *    spinning on cores the other pipeline stages need, yet stay awake between the segments of
+ *    one inference (a wake-up per segment costs a scheduler round trip on a loaded machine).
  *  - Profiling. With PA_DEBUG=nn:debug the time of every segment is accumulated and logged
  *    when the session is destroyed (the timing costs two clock reads per segment).
  */
@@ -280,7 +280,8 @@ static enum xnn_status define_values(struct xnn_prep *p, xnn_subgraph_t sg, int 
  * @return BUILD_OK (*rt_out set), BUILD_BAD_NODE (*bad_node set), BUILD_BAD_RUNTIME, or a
  * negative pa_err for out of memory.
  */
-static int build_run(struct xnn_prep *p, int first, int end, xnn_runtime_t *rt_out, int *bad_node)
+static int build_run(struct xnn_prep *p, int first, int end, uint32_t flags, xnn_runtime_t *rt_out,
+                     int *bad_node)
 {
     const struct pa_graph *g = p->g;
     xnn_subgraph_t sg = NULL;
@@ -322,7 +323,7 @@ static int build_run(struct xnn_prep *p, int first, int end, xnn_runtime_t *rt_o
             goto fail;
         }
     }
-    st = xnn_create_runtime_v2(sg, p->pool, XNN_FLAG_YIELD_WORKERS, &rt);
+    st = xnn_create_runtime_v2(sg, p->pool, flags, &rt);
     if (st != xnn_status_success) {
         pa_log_warn("nn",
                     "%s: XNNPACK runtime for nodes %d..%d failed (status %d), using "
@@ -370,6 +371,15 @@ static void add_ref_node(struct xnn_state *s, int i)
     s->segs[s->n_segs++] = (struct xnn_segment){.first = i, .end = i + 1, .kind = SEG_REF};
 }
 
+/* Will nothing after `end` run in XNNPACK? (Later demotions can only make this more true.) */
+static int is_last_run(const struct xnn_prep *p, int end)
+{
+    for (int i = end; i < p->g->n_nodes; i++)
+        if (p->supported[i] || p->padd_at[i])
+            return 0;
+    return 1;
+}
+
 /* Cut the node list into segments, building runtimes, demoting nodes XNNPACK refuses. */
 static int partition(struct xnn_state *s, struct xnn_prep *p)
 {
@@ -397,7 +407,7 @@ static int partition(struct xnn_state *s, struct xnn_prep *p)
         }
         xnn_runtime_t rt;
         int bad = -1;
-        int r = build_run(p, i, end, &rt, &bad);
+        int r = build_run(p, i, end, is_last_run(p, end) ? XNN_FLAG_YIELD_WORKERS : 0, &rt, &bad);
         if (r < 0)
             return r;
         if (r == BUILD_BAD_NODE) {

@@ -4,7 +4,8 @@
 # With the installed model folder: every output line is "OK|WARN|FAIL  check  message", all
 # ten checks appear once, the models line is OK, and the exit status is 1 exactly when a line
 # FAILs. With PA_MODELS_DIR pointing at an empty folder: the models line FAILs with the
-# install hint, XNNPACK is not run, exit status 1. Plus --help and a bad option.
+# install hint, XNNPACK is not run, exit status 1. `panim devices` agrees with the cameras
+# line ("no cameras found", exit 0, on a machine without one). Plus --help and bad options.
 # Exit 0 pass, 1 fail, 77 skipped (no binary, or the model folder is not installed).
 set -u
 B=${1:?usage: doctor.sh BUILD_DIR}
@@ -68,6 +69,16 @@ grep -Eq "^FAIL +models +face_landmark_with_attention.tflite missing.*$TMP/empty
     "$TMP/d2.out" || fail "models line should FAIL with the install hint"
 grep -Eq '^(WARN +xnnpack +compiled in; not run|WARN +xnnpack +not compiled in)' "$TMP/d2.out" ||
     fail "xnnpack must not run without models"
+
+step "panim devices agrees with the cameras line"
+"$P" devices >"$TMP/dev.out" 2>&1 || { show "$TMP/dev.out"; fail "devices exit $?"; }
+cat "$TMP/dev.out"
+if grep -Eq '^WARN +cameras +no webcam found' "$TMP/d1.out"; then
+    grep -qx 'no cameras found' "$TMP/dev.out" || fail "devices should say 'no cameras found'"
+else
+    grep -q '^/dev/video' "$TMP/dev.out" || fail "devices lists no camera, doctor found one"
+fi
+"$P" devices --bogus >/dev/null 2>&1; [ $? = 2 ] || fail "devices: bad option should exit 2"
 
 step "--models overrides PA_MODELS_DIR; help; bad usage"
 PA_MODELS_DIR=$TMP/empty "$P" doctor --models "$M" >"$TMP/d3.out" 2>&1

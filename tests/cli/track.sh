@@ -64,6 +64,11 @@ step "--landmarks 468, --no-smooth, --backend ref"
     >/dev/null 2>"$TMP/b.err" || { show "$TMP/b.err"; fail "468 run exit $?"; }
 [ "$(py "$TMP/b.jsonl" 'len(L[0]["landmarks"])')" = 468 ] || fail "468 points expected"
 
+step "--select 3 on a one-face image: no face tracked, faces:1"
+"$P" track "$SRC/lp_s9.jpg" --select 3 -o "$TMP/s.jsonl" -q >/dev/null 2>"$TMP/s.err" ||
+    { show "$TMP/s.err"; fail "--select 3 exit $?"; }
+[ "$(py "$TMP/s.jsonl" 'L[0]["found"], L[0]["faces"]')" = "False 1" ] || fail "--select 3 JSON"
+
 step "no face: message, found:false, exit 0"
 ffmpeg -nostdin -v error -y -f lavfi -i "gradients=s=320x240:seed=1" -frames:v 1 "$TMP/grad.png" ||
     fail "ffmpeg could not make a gradient"
@@ -130,6 +135,7 @@ cp "$SRC/astronaut.png" "$TMP/dir/3.png"
 
 step "bad options exit 2"
 for args in "--landmarks 100 $SRC/astronaut.png" "" "--select" "--threads 0 $SRC/astronaut.png" \
+            "--select foo $SRC/astronaut.png" "--min-cutoff 0 $SRC/astronaut.png" \
             "--bogus $SRC/astronaut.png"; do
     # shellcheck disable=SC2086
     "$P" track $args >/dev/null 2>&1

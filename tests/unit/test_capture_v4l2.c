@@ -20,8 +20,8 @@
 
 /* A typical USB2 UVC webcam (C920-like): MJPEG up to 1080p30, YUYV 720p only at 10 fps. */
 static const struct pa_v4l2_mode k_usb2[] = {
-    {YUYV, 640, 480, 30},  {YUYV, 640, 480, 15},   {YUYV, 1280, 720, 10}, {YUYV, 1280, 720, 5},
-    {YUYV, 1920, 1080, 5}, {MJPG, 640, 480, 30},   {MJPG, 1280, 720, 30}, {MJPG, 1280, 720, 15},
+    {YUYV, 640, 480, 30},   {YUYV, 640, 480, 15}, {YUYV, 1280, 720, 10}, {YUYV, 1280, 720, 5},
+    {YUYV, 1920, 1080, 5},  {MJPG, 640, 480, 30}, {MJPG, 1280, 720, 30}, {MJPG, 1280, 720, 15},
     {MJPG, 1920, 1080, 30}, {MJPG, 320, 240, 30},
 };
 
@@ -32,14 +32,14 @@ static struct pa_v4l2_mode pick(const struct pa_v4l2_mode *m, int n, int w, int 
     return m[i];
 }
 
-#define ASSERT_MODE(got, cc, W, H, F)                                                             \
-    do {                                                                                          \
-        struct pa_v4l2_mode pa__m = (got);                                                        \
-        if (pa__m.fourcc != (cc) || pa__m.w != (W) || pa__m.h != (H) ||                           \
-            fabs(pa__m.fps - (F)) > 1e-6)                                                         \
-            PA__FAIL("chose %.4s %dx%d@%g, expected %.4s %dx%d@%g", (const char *)&pa__m.fourcc,  \
-                     pa__m.w, pa__m.h, pa__m.fps, (const char *)&(uint32_t){cc}, W, H,            \
-                     (double)(F));                                                                \
+#define ASSERT_MODE(got, cc, W, H, F)                                                              \
+    do {                                                                                           \
+        struct pa_v4l2_mode pa__m = (got);                                                         \
+        if (pa__m.fourcc != (cc) || pa__m.w != (W) || pa__m.h != (H) ||                            \
+            fabs(pa__m.fps - (F)) > 1e-6)                                                          \
+            PA__FAIL("chose %.4s %dx%d@%g, expected %.4s %dx%d@%g", (const char *)&pa__m.fourcc,   \
+                     pa__m.w, pa__m.h, pa__m.fps, (const char *)&(uint32_t){cc}, W, H,             \
+                     (double)(F));                                                                 \
     } while (0)
 
 PA_TEST(choose_mode_usb2_webcam)
@@ -83,13 +83,13 @@ PA_TEST(choose_mode_raw_only_cameras)
 
 PA_TEST(choose_mode_nothing_usable)
 {
-    static const struct pa_v4l2_mode h264[] = {
-        {V4L2_PIX_FMT_H264, 1920, 1080, 30}, {V4L2_PIX_FMT_GREY, 640, 480, 30}};
+    static const struct pa_v4l2_mode h264[] = {{V4L2_PIX_FMT_H264, 1920, 1080, 30},
+                                               {V4L2_PIX_FMT_GREY, 640, 480, 30}};
     ASSERT_ERR(pa_v4l2_choose_mode(h264, 2, 1280, 720, 30), PA_EUNSUPPORTED);
     ASSERT_ERR(pa_v4l2_choose_mode(h264, 0, 1280, 720, 30), PA_EUNSUPPORTED);
     /* Unsupported formats are skipped, not chosen, even when they match exactly. */
-    static const struct pa_v4l2_mode mixed[] = {
-        {V4L2_PIX_FMT_H264, 1280, 720, 30}, {YUYV, 640, 480, 30}};
+    static const struct pa_v4l2_mode mixed[] = {{V4L2_PIX_FMT_H264, 1280, 720, 30},
+                                                {YUYV, 640, 480, 30}};
     ASSERT_MODE(pick(mixed, 2, 1280, 720, 30), YUYV, 640, 480, 30);
     ASSERT_TRUE(pa_v4l2_fourcc_supported(V4L2_PIX_FMT_YUV420));
     ASSERT_TRUE(!pa_v4l2_fourcc_supported(V4L2_PIX_FMT_H264));
@@ -137,8 +137,7 @@ static int count_lines(const char *s)
 PA_TEST(open_missing_device_is_enoent)
 {
     char err[2048];
-    ASSERT_ERR(capture_stderr(open_and_close, "webcam:/dev/video99", err, sizeof(err)),
-               PA_ENOENT);
+    ASSERT_ERR(capture_stderr(open_and_close, "webcam:/dev/video99", err, sizeof(err)), PA_ENOENT);
     printf("message: %s", err);
     ASSERT_TRUE(strstr(err, "/dev/video99") != NULL);
     ASSERT_EQ(count_lines(err), 1);
@@ -160,8 +159,8 @@ PA_TEST(default_webcam_and_listing)
     ASSERT_TRUE(n >= 0 && n <= 16);
     int cameras = 0;
     for (int i = 0; i < n; i++) {
-        printf("%s: %s (%s) capture %d loopback %d modes %d errno %d\n", info[i].path,
-               info[i].card, info[i].driver, info[i].capture, info[i].loopback, info[i].n_modes,
+        printf("%s: %s (%s) capture %d loopback %d modes %d errno %d\n", info[i].path, info[i].card,
+               info[i].driver, info[i].capture, info[i].loopback, info[i].n_modes,
                info[i].open_errno);
         cameras += info[i].capture && !info[i].loopback;
     }

@@ -73,8 +73,8 @@ PA_TEST(yuyv_every_ycbcr_matches_reference)
             }
         }
     }
-    printf("YUYV over all 2^24 inputs: max diff %d, %ld of %ld channel values off by one\n",
-           st.max, st.off_by_one, st.total);
+    printf("YUYV over all 2^24 inputs: max diff %d, %ld of %ld channel values off by one\n", st.max,
+           st.off_by_one, st.total);
     ASSERT_TRUE(st.max <= 1);
     ASSERT_LT(st.off_by_one, st.total / 1000); /* only near-ties at .5 may round the other way */
     /* Spot values: video black, video white, the 75% colour bars' pure red. */
@@ -156,8 +156,7 @@ static void check_format(enum pa_rawfmt fmt)
             }
         }
         if (st.max > 1)
-            PA__FAIL("%s %dx%d stride %d: max diff %d", pa_rawfmt_name(fmt), w, h, stride,
-                     st.max);
+            PA__FAIL("%s %dx%d stride %d: max diff %d", pa_rawfmt_name(fmt), w, h, stride, st.max);
         /* The last byte the layout allows must be enough: one byte less is refused. */
         f.size = size - 1;
         ASSERT_ERR(pa_rawfmt_to_rgb24(&f, &img, NULL), PA_EINVALDATA);

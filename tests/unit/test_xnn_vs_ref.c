@@ -137,7 +137,7 @@ static double max_abs_diff(const float *a, const float *b, size_t n, double *max
  * output must agree within tol * max(1, max|ref|), and `xnn_nodes` nodes must have run in
  * XNNPACK runtimes.
  */
-static void tg_check(struct tg *x, int xnn_nodes, double tol)
+static void tg_check_ex(struct tg *x, int xnn_nodes, int fused_nodes, double tol)
 {
     struct pa_graph *g = &x->g;
     for (int i = 0; i < g->n_nodes; i++)
@@ -158,6 +158,7 @@ static void tg_check(struct tg *x, int xnn_nodes, double tol)
                     x->buf[i][j] = NAN;
         ASSERT_OK(pa__xnn_prepare_ex(&st, g, x->buf, par, 1));
         ASSERT_EQ(pa__xnn_state_xnn_nodes(st), xnn_nodes);
+        ASSERT_EQ(pa__xnn_state_fused_nodes(st), fused_nodes);
         ASSERT_OK(pa_nn_backend_xnn.run(st));
         for (int k = 0; k < g->n_outputs; k++) {
             int id = g->outputs[k];
@@ -178,6 +179,11 @@ static void tg_check(struct tg *x, int xnn_nodes, double tol)
         pa_nn_backend_xnn.destroy(st);
         pa_parallel_destroy(par);
     }
+}
+
+static void tg_check(struct tg *x, int xnn_nodes, double tol)
+{
+    tg_check_ex(x, xnn_nodes, 0, tol);
 }
 
 #define OP_TOL 1e-5
@@ -582,6 +588,70 @@ PA_TEST(fusion_respects_arena_aliasing)
     alias_case(1);
 }
 
+/*
+ * PAD(channels) -> ADD -> RELU runs as one fused pass; the planner may place the output over
+ * x or y (both die inside the pattern). Layouts: 0 separate buffers, 1 output over x from
+ * above (backward pass), 2 output exactly over y, 3 output below x with room for the lag
+ * (forward pass), 4 output just below x (no safe order: left to XNNPACK, still correct).
+ */
+static void padd_case(int layout, int h, int w)
+{
+    const int c = 5, c2 = 9;
+    const size_t px = (size_t)h * (size_t)w;
+    struct tg x;
+    tg_init(&x, 300u + (uint32_t)layout);
+    int a = tg_tensor(&x, PA_TENSOR_INPUT, 4, DIMS(1, h, w, c), 4.0f);
+    int b = tg_tensor(&x, PA_TENSOR_INPUT, 4, DIMS(1, h, w, c2), 4.0f);
+    int xt = tg_tensor(&x, PA_TENSOR_INTERNAL, 4, DIMS(1, h, w, c), 0.0f);
+    int yt = tg_tensor(&x, PA_TENSOR_INTERNAL, 4, DIMS(1, h, w, c2), 0.0f);
+    int z = tg_tensor(&x, PA_TENSOR_INTERNAL, 4, DIMS(1, h, w, c2), 0.0f);
+    int s = tg_tensor(&x, PA_TENSOR_INTERNAL, 4, DIMS(1, h, w, c2), 0.0f);
+    int r = tg_out(&x, 4, DIMS(1, h, w, c2));
+    tg_node(&x, PA_OP_HARD_SWISH, 1, DIMS(a), xt);
+    tg_node(&x, PA_OP_HARD_SWISH, 1, DIMS(b), yt);
+    tg_node(&x, PA_OP_PAD, 1, DIMS(xt), z)->p.pad[3][1] = c2 - c;
+    tg_node(&x, PA_OP_ADD, 2, DIMS(yt, z), s);
+    tg_node(&x, PA_OP_RELU, 1, DIMS(s), r);
+    float *own[3] = {x.buf[xt], x.buf[yt], x.buf[r]};
+    float *arena = pa_calloc(px * (size_t)(3 * c2 + c), sizeof(float));
+    PA_ASSERT(arena);
+    size_t far = px * (size_t)(2 * c2); /* a slot no other tensor touches */
+    size_t off_x = far, off_y = px * (size_t)c2 + far / 2, off_r = 0;
+    switch (layout) {
+    case 1:
+        off_x = 0, off_r = px * (size_t)c / 2, off_y = far;
+        break;
+    case 2:
+        off_y = 0, off_r = 0;
+        break;
+    case 3:
+        off_r = 0, off_x = px * (size_t)(c2 - c) + 3, off_y = far;
+        break;
+    case 4:
+        off_r = 0, off_x = 8, off_y = far;
+        break;
+    default:
+        break;
+    }
+    if (layout) {
+        x.buf[xt] = arena + off_x;
+        x.buf[yt] = arena + off_y;
+        x.buf[r] = arena + off_r;
+    }
+    tg_check_ex(&x, layout == 4 ? 5 : 2, layout == 4 ? 0 : 3, OP_TOL);
+    x.buf[xt] = own[0], x.buf[yt] = own[1], x.buf[r] = own[2];
+    pa_free(arena);
+    tg_free(&x);
+}
+
+PA_TEST(fused_channel_pad_add)
+{
+    padd_case(0, 64, 64); /* 2 jobs at 2 threads */
+    padd_case(0, 5, 7);
+    for (int layout = 1; layout <= 4; layout++)
+        padd_case(layout, 16, 12);
+}
+
 #else /* !PA_HAVE_XNNPACK: the same case names (ctest lists them), all skipped */
 
 #define SKIP_CASE(name)                                                                            \
@@ -602,6 +672,7 @@ SKIP_CASE(op_resize_bilinear)
 SKIP_CASE(op_transpose_conv_bias)
 SKIP_CASE(partition_around_unsupported_op)
 SKIP_CASE(fusion_respects_arena_aliasing)
+SKIP_CASE(fused_channel_pad_add)
 SKIP_CASE(model_face_detection)
 SKIP_CASE(model_face_landmark)
 SKIP_CASE(model_face_landmark_with_attention)
