@@ -6,22 +6,25 @@
  *  1. Motion (motion.c): driver -> expression / pose / gaze deltas, eased out when lost.
  *  2. Pose the mesh (mesh_build.c): target crop positions and depths of every vertex.
  *  3. Active region: a vertex moves when it is displaced by more than 0.05 portrait pixels;
- *     a triangle is active when one of its vertices moves. Vertices of active triangles get
- *     paste alpha 1 (the crop border and corners keep alpha 0 unless they move themselves),
- *     all others 0, so the paste mask is 255 wherever content moved, however little, and
- *     ramps down only across unmoved triangles, whose warp reproduces the rest crop: no
- *     ghosting of the old silhouette. The bounding box of the triangles with a non-zero
- *     alpha (plus the feather reach) is the only region rendered, and a motion that moves
- *     nothing returns the portrait untouched (bit exact).
+ *     a triangle is active when one of its vertices moves. The bounding box of the active
+ *     triangles (plus the feather reach) is the only region rendered, and a motion that
+ *     moves nothing returns the portrait untouched (bit exact). Paste alpha: when the crop
+ *     is an exact copy of the portrait (k = 1, faces up to crop_size / crop_scale pixels),
+ *     every vertex of an active triangle gets 1, so the mask is 255 wherever content moved
+ *     however little (no ghost of the old silhouette), and unmoved pixels are exact anyway;
+ *     with a resampled crop (k < 1) alpha = 1 on moved vertices only, so the mask ramps
+ *     down inside the active triangles and the blurrier crop never replaces unmoved
+ *     portrait pixels.
  *  4. Mouth pass into the box: the portrait's own mouth opening stretched to the target
  *     opening; when the target opening's canonical area exceeds the rest area by more than
  *     5 %, a fill (driver frame's mouth colour-matched to the portrait's lips, or the
  *     procedural cavity) is blended over it with weight f = clamp((A_t - 1.05 A_s - 0.05) /
  *     (0.25 A_s + 0.4), 0, 1) (cm²), so it fades in as the mouth opens.
- *  5. Face pass: every triangle touching the box is warped from the rest crop with the depth
- *     test (eyeballs behind the lids, the far cheek behind the nose); triangles with no
- *     moving vertex reproduce the rest crop exactly, so drawing them keeps the occlusion
- *     right without changing pixels.
+ *  5. Face pass: the active triangles, and the unmoved face triangles (skin, eyeballs, lids)
+ *     touching the box, are warped from the rest crop with the depth test (eyeballs behind
+ *     the lids, the far cheek behind the nose); unmoved face triangles reproduce the rest
+ *     crop and keep the occlusion right (a still lid over a moving iris). Unmoved ring
+ *     triangles lie behind everything and are already in the box as the rest crop.
  *  6. Paste-back: mask = max(mouth coverage · f, per-pixel interpolated alpha); the alpha
  *     ramp across the unmoved neighbour triangles is already a soft edge, so the mask is
  *     only feathered (pa_mask_feather) when stitching is off, after zeroing it near the
@@ -63,6 +66,7 @@ struct pa_animator {
     float src_xy[PA_RIG_NV][2];  ///< this frame's texture positions (pa_rig_lid_sources)
     int n_tri;
     int32_t tri[PA_RIG_MAX_TRI][3];
+    uint8_t active[PA_RIG_MAX_TRI]; ///< triangle has a moving vertex (this frame)
     float m_dst[PA_MOUTH_NV][2], m_off[PA_MOUTH_NV][2], m_drv[PA_MOUTH_NV][2];
     float m_alpha[PA_MOUTH_NV], m_rgb[PA_MOUTH_NV][3];
 };
@@ -196,23 +200,18 @@ static int active_box(struct pa_animator *a, float f, float fb[4])
         mv[v] = moved(a->dst_xy[v], rig->src_xy[v], rig->k);
         a->alpha[v] = 0.0f;
     }
-    const int outer = PA_RIG_V_RING + (PA_RIG_RINGS - 1) * PA_RIG_OVAL;
+    const int exact = rig->k == 1.0f;
     int any = 0;
     for (int t = 0; t < rig->n_tri; t++) {
         const int32_t *tr = rig->tri[t];
-        if (mv[tr[0]] > 0 || mv[tr[1]] > 0 || mv[tr[2]] > 0) {
-            for (int j = 0; j < 3; j++)
-                a->alpha[tr[j]] = tr[j] >= outer ? mv[tr[j]] : 1.0f;
+        a->active[t] = mv[tr[0]] > 0 || mv[tr[1]] > 0 || mv[tr[2]] > 0;
+        if (a->active[t]) {
+            for (int j = 0; j < 3; j++) {
+                a->alpha[tr[j]] = exact ? 1.0f : mv[tr[j]];
+                box_add(fb, a->dst_xy[tr[j]]);
+            }
             any = 1;
         }
-    }
-    /* The box holds every triangle with a non-zero alpha, so the ramps of the unmoved
-     * neighbours end at 0 inside it (no step at its edge). */
-    for (int t = 0; any && t < rig->n_tri; t++) {
-        const int32_t *tr = rig->tri[t];
-        if (a->alpha[tr[0]] > 0 || a->alpha[tr[1]] > 0 || a->alpha[tr[2]] > 0)
-            for (int j = 0; j < 3; j++)
-                box_add(fb, a->dst_xy[tr[j]]);
     }
     int mouth = f > 0;
     for (int v = 0; v < PA_MOUTH_NV; v++)
@@ -225,12 +224,18 @@ static int active_box(struct pa_animator *a, float f, float fb[4])
     return any || mouth;
 }
 
-/* Triangles whose destination box meets the active box (integer crop pixels). */
+/* The active triangles, and the unmoved inner ones whose box meets the active box. */
 static void select_triangles(struct pa_animator *a, const float fb[4])
 {
     const struct pa_rig *rig = a->rig;
     a->n_tri = 0;
     for (int t = 0; t < rig->n_tri; t++) {
+        if (a->active[t]) {
+            memcpy(a->tri[a->n_tri++], rig->tri[t], sizeof(a->tri[0]));
+            continue;
+        }
+        if (t >= rig->n_tri_inner)
+            continue;
         const float *p0 = a->dst_xy[rig->tri[t][0]], *p1 = a->dst_xy[rig->tri[t][1]];
         const float *p2 = a->dst_xy[rig->tri[t][2]];
         float x0 = fminf(p0[0], fminf(p1[0], p2[0])), x1 = fmaxf(p0[0], fmaxf(p1[0], p2[0]));

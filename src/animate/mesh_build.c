@@ -453,6 +453,7 @@ void pa_rig_build_mesh(struct pa_rig *rig, const struct pa_image *mask)
     build_eye(rig, 1);
     build_lid(rig, 0);
     build_lid(rig, 1);
+    rig->n_tri_inner = rig->n_tri;
     build_rings(rig, mask);
     build_regions(rig);
     build_mouth(rig);

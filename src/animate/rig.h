@@ -87,7 +87,8 @@ struct pa_rig {
     uint8_t ring_sil[PA_RIG_OVAL]; ///< the ray crosses the head's outline (mesh_build.c)
     float region[PA_RIG_FACE][2];  ///< eye and lip membership weights (rest = 1 - both)
     float jaw_w[PA_RIG_FACE];      ///< jaw-drop weights for the lip_open_ratio override
-    int n_tri;                     ///< face-pass triangles (skin, eyeballs, rings, corners)
+    int n_tri;                     ///< face-pass triangles (skin, eyeballs, lids, rings, corners)
+    int n_tri_inner;               ///< the first n_tri_inner are skin, eyeballs and lids
     int32_t tri[PA_RIG_MAX_TRI][3];
     int32_t mouth_tri[PA_MOUTH_NT][3];
     float mouth_src[PA_MOUTH_NV][2]; ///< the mouth grid at rest, crop pixels

@@ -34,13 +34,19 @@ static int fill_driver_frame(struct pa_pipeline *pl, const struct pa_capture_fra
 {
     *out = NULL;
     if (!pl->drv_pool) {
-        int ret = pa_frame_pool_create(&pl->drv_pool, 6, cf->img.w, cf->img.h);
+        /* In flight at once: two per stage, plus one linked to each output frame. */
+        int n = 2 * pl->o.n_outputs + 3 + 6;
+        int ret = pa_frame_pool_create(&pl->drv_pool, n, cf->img.w, cf->img.h);
         if (ret < 0)
             return ret;
     }
-    struct pa_frame *f = pa_frame_pool_get(pl->drv_pool);
-    if (!f)
-        return 0; /* every buffer is in flight: drop this capture */
+    struct pa_frame *f;
+    while (!(f = pa_frame_pool_get(pl->drv_pool))) {
+        if (!pl->o.offline || atomic_load(&pl->abort))
+            return 0; /* live: every buffer is in flight, drop this capture */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     if (cf->img.w > 0) {
         int ret = (f->img.w == cf->img.w && f->img.h == cf->img.h)
                       ? pa_image_copy(&f->img, &cf->img)
@@ -195,6 +201,10 @@ static int render_one(struct pa_pipeline *pl, struct pa_frame *f)
     of->capture_ns = f->capture_ns;
     *of->face = *f->face;
     of->has_face = 1;
+    if (f->img.w > 0) {
+        pa_frame_ref(f); /* the side-by-side view shows the driver frame this came from */
+        of->link = f;
+    }
     for (int i = 0; ret == 0 && i < pl->n_outs; i++) {
         if (!atomic_load(&pl->outs[i].alive))
             continue;
@@ -270,8 +280,10 @@ static void *output_main(void *arg)
     while ((f = pa_mailbox_take(s->mb, s->out ? 50 : -1)) || !pa_mailbox_closed(s->mb)) {
         if (f && atomic_load(&s->alive)) {
             struct pa_output_info info = {
-                .fps_in = pl->fps_in, .fps_out = pl->fps_out, .latency_ms = pl->lat_p50,
-                .driver = f->has_face ? f->face : NULL};
+                .fps_in = atomic_load(&pl->fps_in), .fps_out = atomic_load(&pl->fps_out),
+                .latency_ms = atomic_load(&pl->lat_p50),
+                .driver = f->has_face ? f->face : NULL,
+                .driver_frame = f->link ? &f->link->img : NULL};
             double t0 = now_ms();
             ret = pa_output_write(s->out, &f->img, &info);
             if (ret < 0) {
@@ -285,8 +297,9 @@ static void *output_main(void *arg)
             }
         }
         pa_frame_unref(f);
-        if (s->out && atomic_load(&s->alive))
-            handle_event(pl, pa_output_poll(s->out));
+        enum pa_output_event ev;
+        while (s->out && atomic_load(&s->alive) && (ev = pa_output_poll(s->out)) != PA_OUT_EV_NONE)
+            handle_event(pl, ev);
     }
     pa_stats_drop(&s->stats, pa_mailbox_dropped(s->mb));
     if (s->out && pa_output_close(s->out) < 0)

@@ -118,10 +118,13 @@ static int open_outputs(struct pa_pipeline *pl, int w, int h)
         struct pa_out_slot *s = &pl->outs[i];
         s->pl = pl;
         s->spec = o->outputs[i];
-        s->params = (struct pa_output_params){.width = w, .height = h, .fps = o->fps};
+        s->params = (struct pa_output_params){.width = w, .height = h, .fps = o->fps,
+                                              .live = !o->offline};
         atomic_store(&s->alive, 1);
         pa_stats_init(&s->stats, s->spec);
-        int ret = pa_mailbox_create(&s->mb, o->offline);
+        /* A recording keeps every rendered frame (the encoder is fast enough to block on);
+         * interactive outputs always show the newest frame. */
+        int ret = pa_mailbox_create(&s->mb, o->offline || !strncmp(s->spec, "file:", 5));
         if (ret < 0)
             return ret;
         pl->n_outs++;

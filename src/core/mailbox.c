@@ -72,6 +72,7 @@ struct pa_frame *pa_frame_pool_get(struct pa_frame_pool *p)
     if (f) {
         atomic_store(&f->refs, 1);
         f->has_face = 0;
+        f->link = NULL;
     }
     return f;
 }
@@ -85,11 +86,14 @@ void pa_frame_unref(struct pa_frame *f)
 {
     if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
         return;
+    struct pa_frame *link = f->link;
+    f->link = NULL;
     struct pa_frame_pool *p = f->pool;
     pthread_mutex_lock(&p->lock);
     PA_ASSERT(p->n_free < p->n);
     p->free_list[p->n_free++] = f;
     pthread_mutex_unlock(&p->lock);
+    pa_frame_unref(link);
 }
 
 struct pa_mailbox {

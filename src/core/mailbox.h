@@ -26,6 +26,8 @@ struct pa_frame {
     int64_t seq;                ///< sequence number from the source
     struct pa_face_state *face; ///< pool-allocated face state (driver), valid with the frame
     int has_face;               ///< face holds a tracked state
+    struct pa_frame *link;      ///< another frame kept alive with this one (e.g. the driver
+                                ///< frame an output frame was rendered from), or NULL
     atomic_int refs;
     struct pa_frame_pool *pool;
 };

@@ -23,7 +23,7 @@ TPID=
 cleanup() {
     [ -n "$TPID" ] && kill "$TPID" 2>/dev/null
     [ -n "$XPID" ] && kill "$XPID" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp "$TMP/shot.rgb" /tmp/x/shot.rgb; rm -rf "$TMP"
+    rm -rf "$TMP"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$TMP/test.log" ] && cat "$TMP/test.log"; exit 1; }

@@ -17,10 +17,37 @@ printf 'track:\n  select: 2\n  landmarks: 468\nrun:\n  offline: on\ncontrol:\n  
 printf 'animate.crop_scale=[2.5]' > "$work/corpus/set.txt"
 dict="$work/config.dict"
 {
-    for t in ':' '- ' '[' ']' '{' '}' ',' '"' "'" '#' '&a' '*a' '---' '...' '~' 'null' 'true' \
-             '\n  ' '\\x00' '\\u2028' '!!str' '? ' '|' '>'; do
-        printf '"%s"\n' "$(printf '%s' "$t" | sed 's/\\/\\\\/g; s/"/\\"/g')"
-    done
+    # libFuzzer dictionary syntax: "\\" is a backslash, "\xNN" a byte.
+    cat <<'DICT'
+":"
+": "
+"- "
+"["
+"]"
+"{"
+"}"
+", "
+"\""
+"'"
+"#"
+"&a "
+"*a"
+"---"
+"..."
+"~"
+"null"
+"true"
+"\x0a  "
+"\x0a    - "
+"\\x00"
+"\\u2028"
+"\xc3\xa9"
+"\xe2\x80\xa8"
+"!!str "
+"? "
+"|"
+">"
+DICT
     # X(section, key, TYPE, ..., "default", "range", ...) rows of the option table
     grep -oE 'X\([a-z_]+, [a-z_]+,' "$src/src/app/config_table.inc" |
         sed -E 's/X\(([a-z_]+), ([a-z_]+),/\1\n\2/' | sort -u | sed 's/.*/"&:"/'
