@@ -183,6 +183,7 @@ static int run(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the stream */
+        signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails that output's write, not us */
         ret = pa_pipeline_run(pl);
         g_pipeline = NULL;
         struct pa_pipeline_status st;

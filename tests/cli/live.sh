@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# panim live end to end, no camera or display: a shared clip as the "camera" feeding a file
+# and an MJPEG output at once (a real HTTP client reads frames while it runs), an idle run,
+# and faults: the recording's disk filling mid-run while the MJPEG output keeps going, a
+# faceless portrait refused before anything starts.
+set -u
+B=$1
+P=$B/panim
+S=${PA_SHARED_DIR:-$(dirname "$0")/../../../shared}
+T=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+command -v ffprobe >/dev/null || { echo "ffprobe missing"; exit 77; }
+command -v curl >/dev/null || { echo "curl missing"; exit 77; }
+portrait=${PA_MODELS_DIR:-models}/astronaut.png
+[ -f "$portrait" ] || portrait=$S/testdata/source/lp_s42.jpg
+clip=$S/testdata/driving/lp_d0_256.mp4
+frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+
+# 1. clip -> file + mjpeg, paced in real time; curl reads the stream meanwhile.
+port=$((20000 + $$ % 20000))
+"$P" live -s "$portrait" -d "$clip" --output "file:$T/out.mp4" --output "mjpeg:$port" \
+    --realtime --status 0 >"$T/live.log" 2>&1 &
+pid=$!
+sleep 1.5
+curl -s --max-time 1.5 "http://127.0.0.1:$port/stream" -o "$T/stream.bin"
+wait $pid || fail "live exited non-zero: $(cat "$T/live.log")"
+n_out=$(sed -n 's/^live: \([0-9]*\) frames out.*/\1/p' "$T/live.log")
+[ -n "$n_out" ] || fail "no summary line: $(cat "$T/live.log")"
+n_file=$(frames "$T/out.mp4")
+[ "$n_file" = "$n_out" ] || fail "file has $n_file frames, pipeline wrote $n_out"
+[ "$n_out" -ge 60 ] || fail "only $n_out of 78 frames reached the outputs"
+n_jpeg=$(grep -c "Content-Type: image/jpeg" "$T/stream.bin" || true)
+[ "$n_jpeg" -ge 5 ] || fail "HTTP client got only $n_jpeg JPEG frames"
+echo "ok: clip -> file ($n_file frames) + mjpeg ($n_jpeg frames read by curl)"
+
+# 2. idle driver, offline: exactly duration x fps frames.
+"$P" live -s "$portrait" -d idle --output "file:$T/idle.mp4" --duration 2 --fps 25 --status 0 \
+    >"$T/idle.log" 2>&1 || fail "idle run failed: $(cat "$T/idle.log")"
+[ "$(frames "$T/idle.mp4")" = 50 ] || fail "idle: expected 50 frames, got $(frames "$T/idle.mp4")"
+echo "ok: idle offline 2 s at 25 fps = 50 frames"
+
+# 3. The recording hits a file-size limit mid-run; the MJPEG output keeps streaming.
+port2=$((port + 1))
+( ulimit -f 200; exec "$P" live -s "$portrait" -d "$clip" --output "file:$T/full.mp4" \
+    --output "mjpeg:$port2" --realtime --status 0 ) >"$T/full.log" 2>&1 &
+pid=$!
+sleep 2
+curl -s --max-time 1 "http://127.0.0.1:$port2/stream" -o "$T/stream2.bin"
+wait $pid || fail "live stopped when one output failed: $(cat "$T/full.log")"
+grep -q "closing it, others keep going" "$T/full.log" || fail "file failure not reported"
+[ ! -e "$T/full.mp4" ] || fail "a partial recording was left behind"
+[ "$(grep -c 'Content-Type: image/jpeg' "$T/stream2.bin")" -ge 3 ] || fail "mjpeg stopped too"
+echo "ok: recording failed alone, MJPEG kept going"
+
+# 4. A portrait without a face is refused before any output exists.
+ffmpeg -v error -f lavfi -i "gradients=s=320x240:d=1" -frames:v 1 "$T/noface.png" ||
+    ffmpeg -v error -f lavfi -i "testsrc2=s=320x240" -frames:v 1 "$T/noface.png"
+if "$P" live -s "$T/noface.png" -d idle --output "file:$T/no.mp4" --duration 1 \
+    >"$T/noface.log" 2>&1; then fail "faceless portrait accepted"; fi
+grep -q "noface.png: no face" "$T/noface.log" || fail "no clear message: $(cat "$T/noface.log")"
+[ ! -e "$T/no.mp4" ] || fail "output written for a faceless portrait"
+echo "ok: faceless portrait refused"
+echo "1 passed, 0 failed"
