@@ -11,7 +11,7 @@ PKGS=(build-essential cmake ninja-build pkg-config clang
       libpng-dev libjpeg62-turbo-dev libssl-dev libcjson-dev libyaml-dev
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
       libsdl2-dev libmicrohttpd-dev xvfb
-      npm dpkg-dev)
+      npm dpkg-dev curl python3)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf 'panim setup: %s\n' "$*" >&2; exit 1; }
