@@ -5,12 +5,15 @@
  * single-thread CPU time is the stable number) and the allocations per call (must be 0 for
  * rendering).
  *
- *   bench_animate [--json] [--seconds S] [--threads N] [--shared DIR] [--models DIR]
+ *   bench_animate [--json] [--seconds S] [--threads N] [--size WxH] [--shared DIR]
+ *                 [--models DIR]
  *
  * Portraits: astronaut.png (512×512; its face gives a 265-px working crop) and the same
  * photo scaled into 1280×720 and 1920×1080 frames (centred, scaled to the frame height;
  * crops of 373 and 512 px) and into 1024×1024 (a full 512×512 crop with a 1024² output).
- * The face comes from panim's tracker on the photo, scaled with it. The driver cycles through 24 states of
+ * The face comes from panim's tracker on the photo, scaled with it; the person mask from the
+ * segmenter on each portrait (so the shoulders and the hair outline are rigged as in real
+ * use). The driver cycles through 24 states of
  * the portrait's own face with the head turned (yaw ±15°, pitch ±8°, roll ±5°) and moved,
  * so the whole face region moves in every frame (the expensive case); the "+mouth" cases
  * also force the lip-open override (procedural mouth fill).
@@ -36,6 +39,7 @@
 struct opts {
     int json;
     int threads; ///< 0 = both 1 and 2
+    int w, h;    ///< only this portrait size (0 = all)
     double seconds;
     const char *shared, *models;
 };
@@ -92,7 +96,7 @@ static int timed(bench_fn fn, void *ctx, double budget_ms, struct result *r)
 }
 
 struct rig_ctx {
-    const struct pa_image *img;
+    const struct pa_image *img, *mask;
     const struct pa_face_state *face;
 };
 
@@ -101,7 +105,7 @@ static int do_rig(void *p, int i)
     (void)i;
     struct rig_ctx *c = p;
     struct pa_rig *rig;
-    int r = pa_rig_create(&rig, c->img, c->face, NULL, NULL);
+    int r = pa_rig_create(&rig, c->img, c->face, c->mask, NULL);
     pa_rig_destroy(rig);
     return r;
 }
@@ -186,7 +190,7 @@ static void report(const struct opts *o, int *first, const char *name, const str
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-    *o = (struct opts){0, 0, 1.0, getenv("PA_SHARED_DIR"), getenv("PA_MODELS_DIR")};
+    *o = (struct opts){0, 0, 0, 0, 1.0, getenv("PA_SHARED_DIR"), getenv("PA_MODELS_DIR")};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             o->json = 1;
@@ -194,13 +198,16 @@ static int parse(int argc, char **argv, struct opts *o)
             o->seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             o->threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+            sscanf(argv[++i], "%dx%d", &o->w, &o->h);
         else if (!strcmp(argv[i], "--shared") && i + 1 < argc)
             o->shared = argv[++i];
         else if (!strcmp(argv[i], "--models") && i + 1 < argc)
             o->models = argv[++i];
         else {
             fprintf(stderr,
-                    "usage: %s [--json] [--seconds S] [--threads N] [--shared DIR] [--models DIR]\n",
+                    "usage: %s [--json] [--seconds S] [--threads N] [--size WxH] [--shared DIR] "
+                    "[--models DIR]\n",
                     argv[0]);
             return -1;
         }
@@ -213,17 +220,18 @@ static int parse(int argc, char **argv, struct opts *o)
 }
 
 /* Every render case of one portrait size, 1 and 2 threads, with and without the mouth. */
-static int bench_size(const struct opts *o, const struct pa_image *src,
+static int bench_size(const struct opts *o, struct pa_segmenter *seg, const struct pa_image *src,
                       const struct pa_face_state *src_face, int w, int h, int *first)
 {
-    struct pa_image img;
+    struct pa_image img, mask;
     struct pa_face_state face;
-    if (make_portrait(src, src_face, w, h, &img, &face) < 0)
+    if (make_portrait(src, src_face, w, h, &img, &face) < 0 ||
+        pa_image_alloc(&mask, w, h, PA_PIX_GRAY8) < 0 || pa_segmenter_run(seg, &img, &mask) < 0)
         return -1;
     struct pa_rig *rig;
-    if (pa_rig_create(&rig, &img, &face, NULL, NULL) < 0)
+    if (pa_rig_create(&rig, &img, &face, &mask, NULL) < 0)
         return -1;
-    struct rig_ctx rc = {&img, &face};
+    struct rig_ctx rc = {&img, &mask, &face};
     struct result r;
     if (timed(do_rig, &rc, o->seconds * 1e3, &r) < 0)
         return -1;
@@ -253,6 +261,7 @@ static int bench_size(const struct opts *o, const struct pa_image *src,
     pa_image_free(&c.out);
     pa_rig_destroy(rig);
     pa_image_free(&img);
+    pa_image_free(&mask);
     return 0;
 }
 
@@ -267,8 +276,10 @@ int main(int argc, char **argv)
     if (pa_image_load(&src, path) < 0)
         return 1;
     struct pa_tracker *tr;
+    struct pa_segmenter *seg;
     struct pa_face_state face;
     if (pa_tracker_create(&tr, o.models, NULL, NULL) < 0 ||
+        pa_segmenter_create(&seg, o.models, PA_NN_BACKEND_AUTO, NULL) < 0 ||
         pa_tracker_process(tr, &src, 0, &face) < 0 || !face.found) {
         fprintf(stderr, "%s: no face tracked\n", path);
         return 1;
@@ -278,10 +289,12 @@ int main(int argc, char **argv)
     if (o.json)
         printf("{\"cases\":[");
     for (size_t i = 0; i < PA_ARRAY_SIZE(sizes) && ret == 0; i++)
-        ret = bench_size(&o, &src, &face, sizes[i][0], sizes[i][1], &first);
+        if (!o.w || (o.w == sizes[i][0] && o.h == sizes[i][1]))
+            ret = bench_size(&o, seg, &src, &face, sizes[i][0], sizes[i][1], &first);
     if (o.json)
         printf("]}\n");
     pa_tracker_destroy(tr);
+    pa_segmenter_destroy(seg);
     pa_image_free(&src);
     return ret < 0 ? 1 : 0;
 }

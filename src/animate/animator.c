@@ -8,13 +8,14 @@
  *  3. Active region: a vertex moves when it is displaced by more than 0.05 portrait pixels;
  *     a triangle is active when one of its vertices moves. The bounding box of the active
  *     triangles (plus the feather reach) is the only region rendered, and a motion that
- *     moves nothing returns the portrait untouched (bit exact). Paste alpha: when the crop
- *     is an exact copy of the portrait (k = 1, faces up to crop_size / crop_scale pixels),
- *     every vertex of an active triangle gets 1, so the mask is 255 wherever content moved
- *     however little (no ghost of the old silhouette), and unmoved pixels are exact anyway;
- *     with a resampled crop (k < 1) alpha = 1 on moved vertices only, so the mask ramps
- *     down inside the active triangles and the blurrier crop never replaces unmoved
- *     portrait pixels.
+ *     moves nothing returns the portrait untouched (bit exact). Paste alpha: every vertex
+ *     of an active triangle gets 1, so the mask is 255 wherever content moved, however
+ *     little: a ramp inside moving triangles would show the old silhouette through (a
+ *     ghost). When the crop is an exact copy of the portrait (k = 1: faces up to
+ *     crop_size / crop_scale pixels) unmoved pixels are exact, so that is all. With a
+ *     resampled crop (k < 1) the mask must fall to 0 over unmoved pixels, so the unmoved
+ *     neighbours of active triangles are drawn too and carry the ramp, and the crop border
+ *     keeps alpha 0 unless it moves (no blurred-square edge).
  *  4. Mouth pass into the box: the portrait's own mouth opening stretched to the target
  *     opening; when the target opening's canonical area exceeds the rest area by more than
  *     5 %, a fill (driver frame's mouth colour-matched to the portrait's lips, or the
@@ -25,11 +26,12 @@
  *     the lids, the far cheek behind the nose); unmoved face triangles reproduce the rest
  *     crop and keep the occlusion right (a still lid over a moving iris). Unmoved ring
  *     triangles lie behind everything and are already in the box as the rest crop.
- *  6. Paste-back: mask = max(mouth coverage · f, per-pixel interpolated alpha); the alpha
- *     ramp across the unmoved neighbour triangles is already a soft edge, so the mask is
- *     only feathered (pa_mask_feather) when stitching is off, after zeroing it near the
- *     crop border (which then moves). The box of the rendered crop is blended into a copy
- *     of the portrait (pa_composite_paste; the copy is split over the pool's threads).
+ *  6. Paste-back: mask = max(mouth-pass coverage, face-pass coverage), i.e. the alpha of
+ *     step 3 interpolated per pixel. Its edges lie on unmoved pixels (exact crop) or are
+ *     ramps (k < 1), so it is only feathered (pa_mask_feather) when stitching is off,
+ *     after zeroing it near the crop border (which then moves). The box of the rendered
+ *     crop is blended into a copy of the portrait (pa_composite_paste; the copy is split
+ *     over the pool's threads).
  * PA_ANIM_AFFINE2D warps the whole portrait by the similarity (roll delta, scale ratio,
  * translation) about the face centre; PA_ANIM_STATIC copies the portrait.
  * Nothing here allocates after pa_animator_create.
@@ -66,9 +68,17 @@ struct pa_animator {
     float src_xy[PA_RIG_NV][2];  ///< this frame's texture positions (pa_rig_lid_sources)
     int n_tri;
     int32_t tri[PA_RIG_MAX_TRI][3];
-    uint8_t active[PA_RIG_MAX_TRI]; ///< triangle has a moving vertex (this frame)
+    uint8_t active[PA_RIG_MAX_TRI]; ///< enum tri_state of each triangle (this frame)
     float m_dst[PA_MOUTH_NV][2], m_off[PA_MOUTH_NV][2], m_drv[PA_MOUTH_NV][2];
     float m_alpha[PA_MOUTH_NV], m_rgb[PA_MOUTH_NV][3];
+    int mouth_active; ///< the mouth grid moves or gets a fill (this frame)
+};
+
+/* What a triangle does this frame. */
+enum tri_state {
+    TRI_STILL = 0, ///< no vertex moves
+    TRI_ACTIVE,    ///< a vertex moves
+    TRI_RAMP,      ///< still, next to an active one: carries the mask ramp (k < 1)
 };
 
 /* Integer box [x0, x1) x [y0, y1) in crop pixels. */
@@ -201,16 +211,25 @@ static int active_box(struct pa_animator *a, float f, float fb[4])
         a->alpha[v] = 0.0f;
     }
     const int exact = rig->k == 1.0f;
+    const int outer = PA_RIG_V_RING + (PA_RIG_RINGS - 1) * PA_RIG_OVAL;
     int any = 0;
     for (int t = 0; t < rig->n_tri; t++) {
         const int32_t *tr = rig->tri[t];
-        a->active[t] = mv[tr[0]] > 0 || mv[tr[1]] > 0 || mv[tr[2]] > 0;
+        a->active[t] = mv[tr[0]] > 0 || mv[tr[1]] > 0 || mv[tr[2]] > 0 ? TRI_ACTIVE : TRI_STILL;
         if (a->active[t]) {
             for (int j = 0; j < 3; j++) {
-                a->alpha[tr[j]] = exact ? 1.0f : mv[tr[j]];
+                a->alpha[tr[j]] = exact || tr[j] < outer ? 1.0f : mv[tr[j]];
                 box_add(fb, a->dst_xy[tr[j]]);
             }
             any = 1;
+        }
+    }
+    for (int t = 0; !exact && any && t < rig->n_tri; t++) {
+        const int32_t *tr = rig->tri[t];
+        if (!a->active[t] && (a->alpha[tr[0]] > 0 || a->alpha[tr[1]] > 0 || a->alpha[tr[2]] > 0)) {
+            a->active[t] = TRI_RAMP;
+            for (int j = 0; j < 3; j++)
+                box_add(fb, a->dst_xy[tr[j]]);
         }
     }
     int mouth = f > 0;
@@ -221,6 +240,7 @@ static int active_box(struct pa_animator *a, float f, float fb[4])
         if (mouth)
             box_add(fb, a->m_dst[v]);
     }
+    a->mouth_active = mouth;
     return any || mouth;
 }
 
@@ -256,7 +276,7 @@ static int render_mouth(struct pa_animator *a, const struct box *b, float f,
     if (ret < 0)
         return ret;
     struct pa_warp_mesh m = {PA_MOUTH_NV, &a->m_off[0][0], &rig->mouth_src[0][0], NULL,
-                             a->m_alpha, PA_MOUTH_NT, &rig->mouth_tri[0][0]};
+                             a->m_alpha,  PA_MOUTH_NT,     &rig->mouth_tri[0][0]};
     if ((ret = pa_raster_warp(a->raster, &m, &rig->crop, &view, a->par)) < 0)
         return ret;
     int cs_stride;
@@ -296,7 +316,8 @@ static int render_mouth(struct pa_animator *a, const struct box *b, float f,
                 continue;
             int w = fw * cv[x] / 255;
             for (int c = 0; c < 3; c++)
-                d[3 * x + c] = (uint8_t)(d[3 * x + c] + (((s[3 * x + c] - d[3 * x + c]) * w + 128) >> 8));
+                d[3 * x + c] =
+                    (uint8_t)(d[3 * x + c] + (((s[3 * x + c] - d[3 * x + c]) * w + 128) >> 8));
             mk[x] = (uint8_t)PA_MAX(mk[x], PA_MIN(255, w));
         }
     }
@@ -311,7 +332,7 @@ static int render_face(struct pa_animator *a, const struct box *b)
     if (ret < 0)
         return ret;
     struct pa_warp_mesh m = {PA_RIG_NV, &a->off_xy[0][0], &a->src_xy[0][0], a->dst_z,
-                             a->alpha, a->n_tri, &a->tri[0][0]};
+                             a->alpha,  a->n_tri,         &a->tri[0][0]};
     if ((ret = pa_raster_warp(a->raster, &m, &rig->crop, &view, a->par)) < 0)
         return ret;
     int cs_stride;
@@ -333,7 +354,8 @@ struct copy_job {
 static void copy_rows(void *ctx, int job, int n_jobs)
 {
     const struct copy_job *c = ctx;
-    int y0 = (int)((int64_t)c->dst->h * job / n_jobs), y1 = (int)((int64_t)c->dst->h * (job + 1) / n_jobs);
+    int y0 = (int)((int64_t)c->dst->h * job / n_jobs),
+        y1 = (int)((int64_t)c->dst->h * (job + 1) / n_jobs);
     size_t n = (size_t)c->dst->w * 3;
     for (int y = y0; y < y1; y++)
         memcpy(pa_image_px(c->dst, 0, y), pa_image_px(c->src, 0, y), n);
@@ -414,7 +436,8 @@ static int render_mesh(struct pa_animator *a, const struct pa_face_state *drv,
         a->m_off[v][0] = a->m_dst[v][0] - (float)b.x0;
         a->m_off[v][1] = a->m_dst[v][1] - (float)b.y0;
     }
-    int ret = render_mouth(a, &b, f, drv, drv_frame);
+    /* A still mouth is already in the box as the rest crop. */
+    int ret = a->mouth_active ? render_mouth(a, &b, f, drv, drv_frame) : 0;
     if (ret < 0 || (ret = render_face(a, &b)) < 0)
         return ret;
     return paste(a, &b, out);

@@ -15,8 +15,9 @@
  *    measured in eye-corner units), its texture slides up: M samples M + 0.85 c (U1 - M) and
  *    U1 samples U1 + 0.5 c (U2 - U1), so the closed lid is made of the skin above the crease.
  *  - Eyeballs: the eye-opening loop copied (16 points), the iris centre (landmark 468/473,
- *    or the loop centroid without irises) and 8 points on a ring of ~1.1 iris radii aimed at
- *    every second loop point; fan + strip triangles. They sit eye_depth_offset behind the
+ *    or the loop centroid without irises) and 8 points on a ring of 1.08 iris radii aimed at
+ *    every second loop point (beyond the lids where they cover the iris); fan + strip
+ *    triangles. They sit eye_depth_offset behind the
  *    lids (the iris slightly less) so that lid skin sliding down a blink covers them under
  *    the depth test. Posed rigidly by the 2D similarity that maps the source eye corners to
  *    the target ones, plus the gaze offset on the iris points.
@@ -58,9 +59,8 @@ const int pa_rig_eye_crease[2][7] = {{247, 30, 29, 27, 28, 56, 190},
                                      {467, 260, 259, 257, 258, 286, 414}};
 const int pa_rig_eye_corner[2][2] = {{33, 133}, {362, 263}};
 const int pa_rig_iris[2] = {468, 473};
-const int pa_rig_lip_inner[2][PA_MOUTH_COLS] = {
-    {78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308},
-    {78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308}};
+const int pa_rig_lip_inner[2][PA_MOUTH_COLS] = {{78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308},
+                                                {78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308}};
 const int pa_rig_lip_outer[2][PA_MOUTH_COLS] = {
     {61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291},
     {61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291}};
@@ -160,7 +160,8 @@ static void build_eye(struct pa_rig *rig, int e)
         cy += poly[i][1] / PA_RIG_EYE_LOOP;
         cz += rig->src_z[loop[i]] / PA_RIG_EYE_LOOP;
     }
-    const float *a = rig->src_xy[pa_rig_eye_corner[e][0]], *b = rig->src_xy[pa_rig_eye_corner[e][1]];
+    const float *a = rig->src_xy[pa_rig_eye_corner[e][0]],
+                *b = rig->src_xy[pa_rig_eye_corner[e][1]];
     float width = hypotf(b[0] - a[0], b[1] - a[1]);
     float ix = cx, iy = cy, iris_r = 0.22f * width;
     if (rig->has_iris) {
@@ -191,7 +192,9 @@ static void build_eye(struct pa_rig *rig, int e)
     for (int j = 0; j < PA_RIG_IRIS_RING; j++) {
         float dx = poly[2 * j][0] - ix, dy = poly[2 * j][1] - iy;
         float d = hypotf(dx, dy);
-        float r = fminf(1.1f * iris_r, 0.8f * d);
+        /* The ring hugs the whole iris, even where the lids hide it: the disc then moves
+         * rigidly, only sclera stretches, and the lids (nearer) cover what sticks out. */
+        float r = rig->has_iris ? 1.08f * iris_r : fminf(1.1f * iris_r, 0.8f * d);
         float s = d > 1e-6f ? r / d : 0.0f;
         rig->src_xy[ring + j][0] = ix + dx * s;
         rig->src_xy[ring + j][1] = iy + dy * s;
@@ -214,9 +217,10 @@ static void build_lid(struct pa_rig *rig, int e)
     const int base = PA_RIG_V_LID + e * PA_RIG_LID;
     for (int k = 0; k < PA_RIG_LID; k++) {
         for (int j = 0; j < 2; j++)
-            rig->src_xy[base + k][j] = rig->src_xy[u0[k]][j] +
-                                       LID_ROW_T * (rig->src_xy[u1[k]][j] - rig->src_xy[u0[k]][j]);
-        rig->src_z[base + k] = rig->src_z[u0[k]] + LID_ROW_T * (rig->src_z[u1[k]] - rig->src_z[u0[k]]);
+            rig->src_xy[base + k][j] =
+                rig->src_xy[u0[k]][j] + LID_ROW_T * (rig->src_xy[u1[k]][j] - rig->src_xy[u0[k]][j]);
+        rig->src_z[base + k] =
+            rig->src_z[u0[k]] + LID_ROW_T * (rig->src_z[u1[k]] - rig->src_z[u0[k]]);
     }
     for (int k = 0; k + 1 < PA_RIG_LID; k++) {
         int m0 = base + k, m1 = base + k + 1;
@@ -260,7 +264,8 @@ static float ray_exit(const float c[2], const float u[2], float s, int *side)
 /* Mean of the person mask (0..1) in a small square around a portrait point. */
 static float sample_mask(const struct pa_image *mask, const struct pa_rig *rig, float x, float y)
 {
-    float sx = (float)mask->w / (float)rig->portrait.w, sy = (float)mask->h / (float)rig->portrait.h;
+    float sx = (float)mask->w / (float)rig->portrait.w,
+          sy = (float)mask->h / (float)rig->portrait.h;
     float h = 0.03f * rig->face_size;
     float sum = 0;
     for (int j = -2; j <= 2; j++) {
@@ -411,7 +416,8 @@ void pa_rig_lid_sources(const struct pa_rig *rig, const float dst_xy[PA_RIG_NV][
     memcpy(src_xy, rig->src_xy, sizeof(rig->src_xy));
     for (int e = 0; e < 2; e++) {
         const int ca = pa_rig_eye_corner[e][0], cb = pa_rig_eye_corner[e][1];
-        float ws = hypotf(rig->src_xy[cb][0] - rig->src_xy[ca][0], rig->src_xy[cb][1] - rig->src_xy[ca][1]);
+        float ws = hypotf(rig->src_xy[cb][0] - rig->src_xy[ca][0],
+                          rig->src_xy[cb][1] - rig->src_xy[ca][1]);
         float wt = hypotf(dst_xy[cb][0] - dst_xy[ca][0], dst_xy[cb][1] - dst_xy[ca][1]);
         if (ws < 1e-3f || wt < 1e-3f)
             continue;
@@ -419,7 +425,9 @@ void pa_rig_lid_sources(const struct pa_rig *rig, const float dst_xy[PA_RIG_NV][
             const int u0 = pa_rig_eye_upper[e][k], lo = pa_rig_eye_lower[e][k];
             const int u1 = pa_rig_eye_crease[e][k], u2 = k_eye_upper2[e][k];
             const int m = PA_RIG_V_LID + e * PA_RIG_LID + k;
-            float gs = hypotf(rig->src_xy[u0][0] - rig->src_xy[lo][0], rig->src_xy[u0][1] - rig->src_xy[lo][1]) / ws;
+            float gs = hypotf(rig->src_xy[u0][0] - rig->src_xy[lo][0],
+                              rig->src_xy[u0][1] - rig->src_xy[lo][1]) /
+                       ws;
             float gt = hypotf(dst_xy[u0][0] - dst_xy[lo][0], dst_xy[u0][1] - dst_xy[lo][1]) / wt;
             if (gs < 1e-3f)
                 continue;
@@ -442,8 +450,8 @@ void pa_rig_build_mesh(struct pa_rig *rig, const struct pa_image *mask)
                       &rig->src_xy[i][0], &rig->src_xy[i][1]);
         rig->src_z[i] = rig->face.pts[i][2] * k;
     }
-    float w0 = hypotf(rig->src_xy[33][0] - rig->src_xy[133][0],
-                      rig->src_xy[33][1] - rig->src_xy[133][1]);
+    float w0 =
+        hypotf(rig->src_xy[33][0] - rig->src_xy[133][0], rig->src_xy[33][1] - rig->src_xy[133][1]);
     float w1 = hypotf(rig->src_xy[263][0] - rig->src_xy[362][0],
                       rig->src_xy[263][1] - rig->src_xy[362][1]);
     rig->eye_depth_offset = 0.4f * 0.5f * (w0 + w1);
@@ -474,8 +482,8 @@ static float head_weight(const struct pa_rig *rig, const struct pa_anim_params *
     float m = rig->ring_mask[k][i];
     if (k == 0)
         return m * (1.0f - 0.15f * down);
-    if (k == 1)
-        return p->stitching ? 0.5f * m * (1.0f - 0.6f * down) : 0.8f * m;
+    if (k == 1) // shoulders and chest (rays pointing down) stay still when stitching
+        return p->stitching ? 0.3f * m * (1.0f - down) : 0.8f * m;
     return p->stitching ? 0.0f : 0.6f * m;
 }
 
@@ -485,20 +493,23 @@ static void pose_eye(const struct pa_rig *rig, int e, const float gaze[2],
     const int base = PA_RIG_V_EYE + e * PA_RIG_EYE_VERTS;
     const int ca = pa_rig_eye_corner[e][0], cb = pa_rig_eye_corner[e][1];
     /* Similarity z -> ta + (z - sa) q with complex q = (tb - ta) / (sb - sa). */
-    float sx = rig->src_xy[cb][0] - rig->src_xy[ca][0], sy = rig->src_xy[cb][1] - rig->src_xy[ca][1];
+    float sx = rig->src_xy[cb][0] - rig->src_xy[ca][0],
+          sy = rig->src_xy[cb][1] - rig->src_xy[ca][1];
     float tx = dst_xy[cb][0] - dst_xy[ca][0], ty = dst_xy[cb][1] - dst_xy[ca][1];
     float n2 = fmaxf(sx * sx + sy * sy, 1e-6f);
     float qr = (tx * sx + ty * sy) / n2, qi = (ty * sx - tx * sy) / n2;
     float tw = hypotf(tx, ty);
     float ex = tw > 1e-6f ? tx / tw : 1.0f, ey = tw > 1e-6f ? ty / tw : 0.0f;
     /* Gaze: x along the corner axis, y "up" = the axis turned a quarter counter-clockwise. */
-    float gx = clampf(gaze[0], -0.6f, 0.6f) * 0.5f * tw, gy = clampf(gaze[1], -0.35f, 0.35f) * 0.5f * tw;
+    float gx = clampf(gaze[0], -0.6f, 0.6f) * 0.5f * tw,
+          gy = clampf(gaze[1], -0.35f, 0.35f) * 0.5f * tw;
     float ox = gx * ex + gy * ey, oy = gx * ey - gy * ex;
     float zsum = 0;
     for (int i = 0; i < PA_RIG_EYE_LOOP; i++)
         zsum += dst_z[pa_rig_eye_loop[e][i]];
     for (int v = base; v < base + PA_RIG_EYE_VERTS; v++) {
-        float dx = rig->src_xy[v][0] - rig->src_xy[ca][0], dy = rig->src_xy[v][1] - rig->src_xy[ca][1];
+        float dx = rig->src_xy[v][0] - rig->src_xy[ca][0],
+              dy = rig->src_xy[v][1] - rig->src_xy[ca][1];
         dst_xy[v][0] = dst_xy[ca][0] + qr * dx - qi * dy;
         dst_xy[v][1] = dst_xy[ca][1] + qi * dx + qr * dy;
         int j = v - base;
@@ -517,7 +528,8 @@ static void pose_eye(const struct pa_rig *rig, int e, const float gaze[2],
         float dx = rig->src_xy[v][0] - rig->src_xy[u0[k]][0];
         float dy = rig->src_xy[v][1] - rig->src_xy[u0[k]][1];
         float mx = qr * dx - qi * dy, my = qi * dx + qr * dy;
-        float band = hypotf(dst_xy[u1[k]][0] - dst_xy[u0[k]][0], dst_xy[u1[k]][1] - dst_xy[u0[k]][1]);
+        float band =
+            hypotf(dst_xy[u1[k]][0] - dst_xy[u0[k]][0], dst_xy[u1[k]][1] - dst_xy[u0[k]][1]);
         float len = hypotf(mx, my), cap = 0.9f * band;
         if (len > cap && len > 0) {
             mx *= cap / len;
@@ -532,8 +544,7 @@ static void pose_eye(const struct pa_rig *rig, int e, const float gaze[2],
 
 void pa_rig_pose_mesh(const struct pa_rig *rig, const struct pa_anim_params *p,
                       const float canon[PA_RIG_FACE][3], const struct pa_pose *pose,
-                      const float gaze[2][2], float dst_xy[PA_RIG_NV][2],
-                      float dst_z[PA_RIG_NV])
+                      const float gaze[2][2], float dst_xy[PA_RIG_NV][2], float dst_z[PA_RIG_NV])
 {
     const float k = rig->k;
     for (int i = 0; i < PA_RIG_FACE; i++) {

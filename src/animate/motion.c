@@ -41,8 +41,8 @@ static void mul_abt(const float a[9], const float b[9], float out[9])
 {
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
-            out[3 * i + j] = a[3 * i] * b[3 * j] + a[3 * i + 1] * b[3 * j + 1] +
-                             a[3 * i + 2] * b[3 * j + 2];
+            out[3 * i + j] =
+                a[3 * i] * b[3 * j] + a[3 * i + 1] * b[3 * j + 1] + a[3 * i + 2] * b[3 * j + 2];
 }
 
 /* out = a · b (3x3 row-major). */
@@ -56,20 +56,6 @@ static void mul_ab(const float a[9], const float b[9], float out[9])
 void pa_motion_reset(struct pa_motion_state *st)
 {
     memset(st, 0, sizeof(*st));
-}
-
-int pa_motion_is_zero(const struct pa_motion *m)
-{
-    if (m->yaw != 0 || m->pitch != 0 || m->roll != 0 || m->scale != 1.0f || m->dt[0] != 0 ||
-        m->dt[1] != 0 || m->dt[2] != 0)
-        return 0;
-    for (int e = 0; e < 2; e++)
-        if (m->gaze[e][0] != 0 || m->gaze[e][1] != 0)
-            return 0;
-    for (int i = 0; i < PA_RIG_FACE; i++)
-        if (m->dc[i][0] != 0 || m->dc[i][1] != 0 || m->dc[i][2] != 0)
-            return 0;
-    return 1;
 }
 
 static void zero_motion(struct pa_motion *m)
@@ -168,11 +154,26 @@ static void scale_motion(const struct pa_motion *in, float a, struct pa_motion *
             out->gaze[e][k] = in->gaze[e][k] * a;
 }
 
+/* A found driver state usable as motion: finite pose with a positive scale, and canonical
+ * eye corners that are finite and apart. */
+static int usable(const struct pa_face_state *d)
+{
+    if (!d->found || d->n_points < PA_FACE_MESH_POINTS || !(d->pose.scale > 0) ||
+        !isfinite(d->pose.scale) || !isfinite(d->pose.tx) || !isfinite(d->pose.ty) ||
+        !isfinite(d->pose.tz))
+        return 0;
+    for (int k = 0; k < 9; k++)
+        if (!isfinite(d->pose.rot[k]))
+            return 0;
+    float iod = dist3(d->canonical[33], d->canonical[263]);
+    return isfinite(iod) && iod > 1e-3f;
+}
+
 void pa_motion_update(struct pa_motion_state *st, const struct pa_rig *rig,
                       const struct pa_anim_params *p, const struct pa_face_state *drv,
                       struct pa_motion *out)
 {
-    if (drv->found && drv->n_points >= PA_FACE_MESH_POINTS) {
+    if (usable(drv)) {
         if (!p->absolute && (!st->have_ref || st->recalibrate))
             set_reference(st, drv);
         compute(st, rig, p, drv, &st->last);
@@ -241,8 +242,7 @@ static void override_lips(const struct pa_rig *rig, float c[PA_RIG_FACE][3], flo
 }
 
 void pa_motion_target(const struct pa_rig *rig, const struct pa_anim_params *p,
-                      const struct pa_motion *m, float canon[PA_RIG_FACE][3],
-                      struct pa_pose *pose)
+                      const struct pa_motion *m, float canon[PA_RIG_FACE][3], struct pa_pose *pose)
 {
     for (int i = 0; i < PA_RIG_FACE; i++)
         for (int k = 0; k < 3; k++)

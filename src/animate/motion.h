@@ -35,8 +35,9 @@ void pa_motion_reset(struct pa_motion_state *st);
 
 /**
  * The motion for one driver frame. A found driver updates the reference (when needed) and
- * the last motion; a lost one (found == 0) returns the last motion eased linearly to zero
- * over params->release_time seconds of driver time.
+ * the last motion; a lost one (found == 0, or a state with a non-positive scale or
+ * non-finite or collapsed key points, which no tracker reports as found) returns the last
+ * motion eased linearly to zero over params->release_time seconds of driver time.
  */
 void pa_motion_update(struct pa_motion_state *st, const struct pa_rig *rig,
                       const struct pa_anim_params *p, const struct pa_face_state *drv,
@@ -47,10 +48,6 @@ void pa_motion_update(struct pa_motion_state *st, const struct pa_rig *rig,
  * pose (rotation delta applied in view space to the rest pose, scale and translation).
  */
 void pa_motion_target(const struct pa_rig *rig, const struct pa_anim_params *p,
-                      const struct pa_motion *m, float canon[PA_RIG_FACE][3],
-                      struct pa_pose *pose);
-
-/** @return 1 when a motion moves nothing (all deltas zero). */
-int pa_motion_is_zero(const struct pa_motion *m);
+                      const struct pa_motion *m, float canon[PA_RIG_FACE][3], struct pa_pose *pose);
 
 #endif /* PA_ANIMATE_MOTION_H */

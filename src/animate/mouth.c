@@ -81,14 +81,15 @@ static void sample_rgb(const struct pa_image *img, float x, float y, float out[3
     }
 }
 
-void pa_lip_stats(const struct pa_image *img, const float *pts, const float *m,
-                  float mean[3], float std[3])
+void pa_lip_stats(const struct pa_image *img, const float *pts, const float *m, float mean[3],
+                  float std[3])
 {
     double s[3] = {0, 0, 0}, s2[3] = {0, 0, 0};
     int n = 0;
     for (int r = 0; r < 2; r++) {
         for (int c = 1; c + 1 < PA_MOUTH_COLS; c++) {
-            const float *a = &pts[3 * pa_rig_lip_inner[r][c]], *b = &pts[3 * pa_rig_lip_outer[r][c]];
+            const float *a = &pts[3 * pa_rig_lip_inner[r][c]],
+                        *b = &pts[3 * pa_rig_lip_outer[r][c]];
             for (int k = 1; k <= 3; k++) {
                 float t = 0.1f + 0.2f * (float)k, x = a[0] + t * (b[0] - a[0]);
                 float y = a[1] + t * (b[1] - a[1]), v[3];

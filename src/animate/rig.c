@@ -168,9 +168,9 @@ int pa_rig_create(struct pa_rig **out, const struct pa_image *portrait,
     rig->pose.pitch = face->pose.pitch;
     rig->pose.roll = face->pose.roll;
     const float *c33 = face->canonical[33], *c263 = face->canonical[263];
-    rig->iod = sqrtf((c33[0] - c263[0]) * (c33[0] - c263[0]) +
-                     (c33[1] - c263[1]) * (c33[1] - c263[1]) +
-                     (c33[2] - c263[2]) * (c33[2] - c263[2]));
+    rig->iod =
+        sqrtf((c33[0] - c263[0]) * (c33[0] - c263[0]) + (c33[1] - c263[1]) * (c33[1] - c263[1]) +
+              (c33[2] - c263[2]) * (c33[2] - c263[2]));
     rig->has_iris = face->n_points >= PA_FACE_MAX_POINTS;
     rig->has_mask = person_mask != NULL;
     pa_rig_build_mesh(rig, person_mask);

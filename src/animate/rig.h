@@ -50,37 +50,37 @@
 #define PA_MOUTH_NT (2 * (PA_MOUTH_ROWS - 1) * (PA_MOUTH_COLS - 1))
 
 /* Landmark tables (MediaPipe face mesh topology, TF.js MESH_ANNOTATIONS naming). */
-extern const int pa_rig_oval[PA_RIG_OVAL];               ///< FACEMESH_FACE_OVAL, clockwise
-extern const int pa_rig_eye_loop[2][PA_RIG_EYE_LOOP];    ///< lower lid then upper, closed
-extern const int pa_rig_eye_upper[2][7];                 ///< upper lid (eyeUpper0)
-extern const int pa_rig_eye_lower[2][7];                 ///< its partners on the lower lid
-extern const int pa_rig_eye_crease[2][7];                ///< the ring above (eyeUpper1)
-extern const int pa_rig_eye_corner[2][2];                ///< image-left, image-right corner
-extern const int pa_rig_iris[2];                         ///< iris centres 468 / 473
-extern const int pa_rig_lip_inner[2][PA_MOUTH_COLS];     ///< upper / lower, corner to corner
-extern const int pa_rig_lip_outer[2][PA_MOUTH_COLS];     ///< upper / lower outer lip
+extern const int pa_rig_oval[PA_RIG_OVAL];            ///< FACEMESH_FACE_OVAL, clockwise
+extern const int pa_rig_eye_loop[2][PA_RIG_EYE_LOOP]; ///< lower lid then upper, closed
+extern const int pa_rig_eye_upper[2][7];              ///< upper lid (eyeUpper0)
+extern const int pa_rig_eye_lower[2][7];              ///< its partners on the lower lid
+extern const int pa_rig_eye_crease[2][7];             ///< the ring above (eyeUpper1)
+extern const int pa_rig_eye_corner[2][2];             ///< image-left, image-right corner
+extern const int pa_rig_iris[2];                      ///< iris centres 468 / 473
+extern const int pa_rig_lip_inner[2][PA_MOUTH_COLS];  ///< upper / lower, corner to corner
+extern const int pa_rig_lip_outer[2][PA_MOUTH_COLS];  ///< upper / lower outer lip
 
 /** The portrait, its crop and the deformation mesh in its rest pose. */
 struct pa_rig {
-    struct pa_anim_params params;  ///< the creation parameters (crop_scale, crop_size)
-    struct pa_image portrait;      ///< RGB24 copy of the portrait
-    int cs;                        ///< crop side in pixels: min(crop_size, side in portrait px)
-    struct pa_image crop;          ///< cs² RGB24 working crop
-    float crop_to_img[6];          ///< 2x3 affine, crop pixels -> portrait pixels
-    float img_to_crop[6];          ///< its inverse
-    float k;                       ///< crop pixels per portrait pixel
-    struct pa_face_state face;     ///< the portrait's face state (copy)
-    struct pa_pose pose;           ///< the portrait's head pose (from face.pose)
-    float iod;                     ///< canonical outer-eye-corner distance 33-263, cm
-    float face_size;               ///< max side of the landmark box, portrait pixels
-    float face_centre[2];          ///< landmark box centre, portrait pixels
-    int has_iris;                  ///< the face state has 478 points
-    int has_mask;                  ///< a person mask was given
-    uint8_t border[4];             ///< mean portrait colour (affine baseline's border)
+    struct pa_anim_params params; ///< the creation parameters (crop_scale, crop_size)
+    struct pa_image portrait;     ///< RGB24 copy of the portrait
+    int cs;                       ///< crop side in pixels: min(crop_size, side in portrait px)
+    struct pa_image crop;         ///< cs² RGB24 working crop
+    float crop_to_img[6];         ///< 2x3 affine, crop pixels -> portrait pixels
+    float img_to_crop[6];         ///< its inverse
+    float k;                      ///< crop pixels per portrait pixel
+    struct pa_face_state face;    ///< the portrait's face state (copy)
+    struct pa_pose pose;          ///< the portrait's head pose (from face.pose)
+    float iod;                    ///< canonical outer-eye-corner distance 33-263, cm
+    float face_size;              ///< max side of the landmark box, portrait pixels
+    float face_centre[2];         ///< landmark box centre, portrait pixels
+    int has_iris;                 ///< the face state has 478 points
+    int has_mask;                 ///< a person mask was given
+    uint8_t border[4];            ///< mean portrait colour (affine baseline's border)
 
-    float src_xy[PA_RIG_NV][2];    ///< rest positions, crop pixels
-    float src_z[PA_RIG_NV];        ///< rest depths, crop pixels (smaller = nearer)
-    float eye_depth_offset;        ///< how far the eyeballs sit behind the lids, crop pixels
+    float src_xy[PA_RIG_NV][2]; ///< rest positions, crop pixels
+    float src_z[PA_RIG_NV];     ///< rest depths, crop pixels (smaller = nearer)
+    float eye_depth_offset;     ///< how far the eyeballs sit behind the lids, crop pixels
     float ring_anchor[PA_RIG_RINGS * PA_RIG_OVAL][3]; ///< ring points lifted into canonical
     float ring_mask[PA_RIG_RINGS][PA_RIG_OVAL];       ///< person mask at ring points, 0..1
     float ring_down[PA_RIG_OVAL];  ///< 0..1: how much a ray points down (neck, shoulders)
@@ -92,8 +92,8 @@ struct pa_rig {
     int32_t tri[PA_RIG_MAX_TRI][3];
     int32_t mouth_tri[PA_MOUTH_NT][3];
     float mouth_src[PA_MOUTH_NV][2]; ///< the mouth grid at rest, crop pixels
-    float mouth_area;              ///< canonical inner-lip area of the portrait, cm²
-    float lip_mean[3], lip_std[3]; ///< lip colour statistics of the portrait (crop pixels)
+    float mouth_area;                ///< canonical inner-lip area of the portrait, cm²
+    float lip_mean[3], lip_std[3];   ///< lip colour statistics of the portrait (crop pixels)
 };
 
 /**
@@ -112,8 +112,7 @@ void pa_rig_build_mesh(struct pa_rig *rig, const struct pa_image *mask);
  */
 void pa_rig_pose_mesh(const struct pa_rig *rig, const struct pa_anim_params *p,
                       const float canon[PA_RIG_FACE][3], const struct pa_pose *pose,
-                      const float gaze[2][2], float dst_xy[PA_RIG_NV][2],
-                      float dst_z[PA_RIG_NV]);
+                      const float gaze[2][2], float dst_xy[PA_RIG_NV][2], float dst_z[PA_RIG_NV]);
 
 /**
  * Source (texture) positions for a posed mesh: the rest positions, except that a closing
@@ -135,8 +134,8 @@ float pa_mouth_area(const float *pts);
  * Per-channel mean and standard deviation of the lips (samples between the inner and outer
  * lip loops) in an RGB24 image; pts as for pa_mouth_grid with stride 3.
  */
-void pa_lip_stats(const struct pa_image *img, const float *pts, const float *m,
-                  float mean[3], float std[3]);
+void pa_lip_stats(const struct pa_image *img, const float *pts, const float *m, float mean[3],
+                  float std[3]);
 
 /** Procedural mouth-interior colours of the grid (teeth band, cavity), tinted to the lips. */
 void pa_mouth_procedural(const struct pa_rig *rig, float rgb[PA_MOUTH_NV][3]);

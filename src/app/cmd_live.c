@@ -2,13 +2,13 @@
  * `panim live -s PORTRAIT -d DRIVER --output SPEC [--output SPEC ...]`: the streamer's
  * command. Capture -> track -> animate -> outputs on their own threads (app/pipeline.c).
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/config.h"
+#include "app/control.h"
 #include "app/pipeline.h"
 #include "core/log.h"
 
@@ -62,139 +62,95 @@ static void usage(FILE *f)
         pa_cli_models_dir());
 }
 
-static int parse_size(const char *s, int *w, int *h)
+/* The control API talks to the pipeline through these (all safe while it runs). */
+static void ctl_status(void *c, struct pa_pipeline_status *s)
 {
-    return sscanf(s, "%dx%d", w, h) == 2 && *w >= 16 && *h >= 16 && *w <= 8192 && *h <= 8192
-               ? 0
-               : PA_EINVAL;
+    pa_pipeline_get_status(c, s);
 }
-
-static int parse(int argc, char **argv, struct pa_pipeline_opts *o, int *realtime)
+static int ctl_switch(void *c, const char *p)
 {
-    enum { O_DUR = 256, O_FRAMES, O_LOOP, O_OFFLINE, O_RT, O_SIZE, O_FPS, O_WATCH, O_CSV,
-           O_STATUS, O_TT, O_AT, O_METHOD, O_ABS, O_EXPR, O_MODELS };
-    static const struct option lo[] = {
-        {"portrait", required_argument, 0, 's'}, {"driver", required_argument, 0, 'd'},
-        {"output", required_argument, 0, 'o'}, {"duration", required_argument, 0, O_DUR},
-        {"frames", required_argument, 0, O_FRAMES}, {"loop", no_argument, 0, O_LOOP},
-        {"offline", no_argument, 0, O_OFFLINE}, {"realtime", no_argument, 0, O_RT},
-        {"size", required_argument, 0, O_SIZE}, {"fps", required_argument, 0, O_FPS},
-        {"watch", required_argument, 0, O_WATCH}, {"metrics-csv", required_argument, 0, O_CSV},
-        {"status", required_argument, 0, O_STATUS},
-        {"track-threads", required_argument, 0, O_TT},
-        {"anim-threads", required_argument, 0, O_AT}, {"method", required_argument, 0, O_METHOD},
-        {"absolute", no_argument, 0, O_ABS}, {"expr-scale", required_argument, 0, O_EXPR},
-        {"models", required_argument, 0, O_MODELS}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    pa_pipeline_default_opts(o);
-    o->models = pa_cli_models_dir();
-    o->driver = "idle";
-    int c, offline = -1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "s:d:o:h", lo, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if (o->n_portraits == PA_PIPELINE_MAX_PORTRAITS)
-                return 2;
-            o->portraits[o->n_portraits++] = optarg;
-            break;
-        case 'd': o->driver = optarg; break;
-        case 'o':
-            if (o->n_outputs == PA_PIPELINE_MAX_OUTPUTS) {
-                fprintf(stderr, "panim live: at most %d outputs\n", PA_PIPELINE_MAX_OUTPUTS);
-                return 2;
-            }
-            o->outputs[o->n_outputs++] = optarg;
-            break;
-        case O_DUR: o->duration = atof(optarg); break;
-        case O_FRAMES: o->frames = atoll(optarg); break;
-        case O_LOOP: o->loop = 1; break;
-        case O_OFFLINE: offline = 1; break;
-        case O_RT: *realtime = 1; offline = 0; break;
-        case O_SIZE:
-            if (parse_size(optarg, &o->out_w, &o->out_h) < 0) {
-                fprintf(stderr, "panim live: --size must be WxH (16..8192)\n");
-                return 2;
-            }
-            break;
-        case O_FPS: o->fps = atof(optarg); break;
-        case O_WATCH: o->watch_dir = optarg; break;
-        case O_CSV: o->metrics_csv = optarg; break;
-        case O_STATUS: o->status_every = atoi(optarg); break;
-        case O_TT: o->track_threads = atoi(optarg); break;
-        case O_AT: o->anim_threads = atoi(optarg); break;
-        case O_METHOD:
-            if (!strcmp(optarg, "mesh"))
-                o->anim.method = PA_ANIM_MESH;
-            else if (!strcmp(optarg, "affine2d"))
-                o->anim.method = PA_ANIM_AFFINE2D;
-            else if (!strcmp(optarg, "static"))
-                o->anim.method = PA_ANIM_STATIC;
-            else {
-                fprintf(stderr, "panim live: --method must be mesh, affine2d or static\n");
-                return 2;
-            }
-            break;
-        case O_ABS: o->anim.absolute = 1; break;
-        case O_EXPR: o->anim.expr_scale = (float)atof(optarg); break;
-        case O_MODELS: o->models = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc || o->n_portraits == 0 || o->n_outputs == 0) {
-        fprintf(stderr, "panim live: needs -s PORTRAIT and at least one --output "
-                        "(see 'panim live --help')\n");
-        return 2;
-    }
-    if (!(o->fps > 0) || o->duration < 0 || o->frames < 0 || o->track_threads < 1 ||
-        o->anim_threads < 1) {
-        fprintf(stderr, "panim live: --fps > 0, --duration/--frames >= 0, threads >= 1\n");
-        return 2;
-    }
-    if (offline < 0) {
-        /* File in, files out: nothing is live, so keep every frame. */
-        int all_files = 1;
-        for (int i = 0; i < o->n_outputs; i++)
-            all_files &= !strncmp(o->outputs[i], "file:", 5);
-        int file_driver = strcmp(o->driver, "idle") && strncmp(o->driver, "webcam", 6);
-        offline = all_files && (file_driver || o->duration > 0 || o->frames > 0);
-    }
-    o->offline = offline;
-    return 0;
+    return pa_pipeline_switch_portrait(c, p);
+}
+static void ctl_calibrate(void *c)
+{
+    pa_pipeline_calibrate(c);
+}
+static void ctl_get_params(void *c, struct pa_anim_params *a)
+{
+    pa_pipeline_get_params(c, a);
+}
+static void ctl_set_params(void *c, const struct pa_anim_params *a)
+{
+    pa_pipeline_set_params(c, a);
+}
+static const struct pa_control_ops k_ctl_ops = {ctl_status, ctl_switch, ctl_calibrate,
+                                                ctl_get_params, ctl_set_params};
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the stream */
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails that output's write, not us */
 }
 
 static int run(int argc, char **argv)
 {
-    struct pa_pipeline_opts o;
-    int realtime = 0;
-    int ret = parse(argc, argv, &o, &realtime);
-    if (ret)
-        return ret;
-    if ((ret = pa_cli_check_models(o.models, o.track.landmarks)) < 0)
-        return 1;
+    struct pa_config *cfg = NULL;
+    struct pa_live_opts o;
     struct pa_pipeline *pl = NULL;
-    ret = pa_pipeline_create(&pl, &o);
-    if (ret == 0) {
-        g_pipeline = pl;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the stream */
-        signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails that output's write, not us */
-        ret = pa_pipeline_run(pl);
-        g_pipeline = NULL;
-        struct pa_pipeline_status st;
-        pa_pipeline_get_status(pl, &st);
-        printf("live: %lld frames out in %.1f s, dropped %lld, latency p95 %.1f ms, portrait "
-               "switches %d ok / %d refused\n",
-               (long long)st.frames_out, st.uptime_s, (long long)st.dropped, st.lat_p95,
-               st.switches_ok, st.switches_failed);
+    struct pa_control *ctl = NULL;
+    int status = 1;
+    if (pa_config_create(&cfg) < 0)
+        return 1;
+    int ret = pa_config_parse_args(cfg, &o, argc, argv);
+    if (ret == PA_CONFIG_HELP) {
+        usage(stdout);
+        fputs("\nall options (also settable in a YAML --config file or with --set "
+              "section.key=value; see docs/CONFIG.md):\n",
+              stdout);
+        pa_config_print_flags(stdout);
+        status = 0;
+        goto done;
     }
+    status = 2;
+    if (ret < 0)
+        goto done;
+    if (!o.pl.models)
+        o.pl.models = pa_cli_models_dir();
+    if (pa_config_finish(&o, PA_CONFIG_NEED_IO) < 0)
+        goto done;
+    status = 1;
+    if (pa_cli_check_models(o.pl.models, o.pl.track.landmarks) < 0)
+        goto done;
+    if (pa_pipeline_create(&pl, &o.pl) < 0)
+        goto done;
+    if (o.ctl.port > 0 && pa_control_start(&ctl, &o.ctl, &k_ctl_ops, pl) < 0)
+        goto done;
+    if (ctl)
+        fprintf(stderr, "live: control API on http://%s:%d/status\n",
+                o.ctl.bind ? o.ctl.bind : "127.0.0.1", pa_control_port(ctl));
+    g_pipeline = pl;
+    install_signals();
+    ret = pa_pipeline_run(pl);
+    g_pipeline = NULL;
+    pa_control_stop(ctl);
+    ctl = NULL;
+    struct pa_pipeline_status st;
+    pa_pipeline_get_status(pl, &st);
+    printf("live: %lld frames out in %.1f s, dropped %lld, latency p95 %.1f ms, max frame gap "
+           "%.1f ms, portrait switches %d ok / %d refused\n",
+           (long long)st.frames_out, st.uptime_s, (long long)st.dropped, st.lat_p95,
+           st.max_gap_ms, st.switches_ok, st.switches_failed);
+    status = ret < 0 ? 1 : 0;
+done:
+    pa_control_stop(ctl);
     pa_pipeline_destroy(pl);
-    return ret < 0 ? 1 : 0;
+    pa_config_destroy(cfg); /* last: the option strings live in cfg */
+    return status;
 }
 
 const struct pa_cli_command pa_cmd_live = {

@@ -185,6 +185,7 @@ int pa_config_parse_args(struct pa_config *cfg, struct pa_live_opts *o, int argc
             goto done;
     // A list flag replaces the files' list the first time, then appends.
     unsigned char used[256] = {0};
+    PA_ASSERT(pa_config_count() <= sizeof(used));
     for (int i = 0; i < n_args; i++) {
         if (args[i].kind != ARG_FLAG)
             continue;

@@ -54,6 +54,7 @@ struct request {
     size_t limit;   ///< body bytes allowed
     size_t len;     ///< body bytes received
     char *buf;      ///< JSON body (limit bytes)
+    int answered;   ///< an error was queued: ignore the rest of this request
     int fd;         ///< temp file, -1 when none
     char *tmp_path; ///< its name (pa_malloc), NULL once handed over
 };
@@ -258,11 +259,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *msg = "";
         int status = start_request(c, conn, url, method, rq, &msg);
         if (status) {
-            rq->limit = 0;
+            rq->answered = 1;
             return send_error(conn, status, msg,
                               status == MHD_HTTP_METHOD_NOT_ALLOWED ? g_routes[rq->route].allow
                                                                     : NULL);
         }
+        return MHD_YES;
+    }
+    if (rq->answered) { // never run an endpoint for a refused request
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -270,7 +275,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         int status = take_chunk(rq, upload_data, n);
         if (status) {
-            rq->limit = 0; // drop whatever else arrives
+            rq->answered = 1;
             return send_error(conn, status,
                               status == MHD_HTTP_CONTENT_TOO_LARGE
                                   ? "request body too large"

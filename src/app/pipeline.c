@@ -220,6 +220,7 @@ static void *animate_main(void *arg)
 {
     struct pa_pipeline *pl = arg;
     struct pa_frame *f;
+    double last_done = 0.0;
     while ((f = pa_mailbox_take(pl->mb_anim, -1))) {
         adopt_pending(pl);
         double t0 = now_ms();
@@ -229,7 +230,11 @@ static void *animate_main(void *arg)
             pa_log_error("app", "render failed: %s", pa_strerror(ret));
             continue;
         }
-        pa_stats_add(&pl->st_anim, now_ms() - t0);
+        double t1 = now_ms();
+        pa_stats_add(&pl->st_anim, t1 - t0);
+        if (last_done > 0.0 && t1 - last_done > atomic_load(&pl->max_gap_ms))
+            atomic_store(&pl->max_gap_ms, t1 - last_done);
+        last_done = t1;
         if (pl->o.frames > 0 && atomic_load(&pl->frames_out) >= pl->o.frames)
             atomic_store(&pl->stop, 1);
     }

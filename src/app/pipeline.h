@@ -69,6 +69,7 @@ struct pa_pipeline_status {
     int64_t frames_in, frames_out, dropped;
     double lat_p50, lat_p95, lat_max; ///< capture -> output written, ms
     double track_p50, track_p95, anim_p50, anim_p95;
+    double max_gap_ms; ///< longest pause between two rendered frames (after the first)
     int outputs_alive;
     int switches_ok, switches_failed;
     char portrait[512];

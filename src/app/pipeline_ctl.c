@@ -2,7 +2,11 @@
  * Live pipeline control: option defaults, setup and teardown, the portrait builder thread,
  * the run loop (stop conditions, status lines, metrics CSV, watched folder) and status.
  */
+/* SCHED_IDLE for the portrait builder is a Linux extension. */
+#define _GNU_SOURCE
 #include "app/pipeline_impl.h"
+
+#include <sched.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -40,6 +44,11 @@ void pa_pipeline_publish_portrait(struct pa_pipeline *pl, const struct pa_portra
 static void *build_main(void *arg)
 {
     struct pa_pipeline *pl = arg;
+    /* Rig building (tracker, segmenter) must never take CPU from the live stages: on a
+     * 2-core machine it would otherwise stall the animate thread for a frame or more. */
+    struct sched_param sp = {0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+        pa_log_debug("app", "portrait builder: SCHED_IDLE not available");
     pthread_mutex_lock(&pl->build_lock);
     for (;;) {
         while (!pl->build_req && !pl->build_quit)
@@ -253,6 +262,7 @@ void pa_pipeline_get_status(struct pa_pipeline *pl, struct pa_pipeline_status *s
     st->track_p95 = trk.p95;
     st->anim_p50 = anim.p50;
     st->anim_p95 = anim.p95;
+    st->max_gap_ms = atomic_load(&pl->max_gap_ms);
     st->fps_in = atomic_load(&pl->fps_in);
     st->fps_out = atomic_load(&pl->fps_out);
     st->rss_mib = pa_stats_rss_mib();

@@ -74,6 +74,7 @@ struct pa_pipeline {
     /* statistics */
     struct pa_stage_stats st_capture, st_track, st_anim, st_latency;
     double start_ms;
+    _Atomic double max_gap_ms;     ///< longest time between two rendered frames (animate)
     _Atomic double fps_in, fps_out, lat_p50; ///< written by the run loop, read by overlays
 };
 

@@ -49,7 +49,7 @@ grep -q "larger than" "$TMP/b.log" || { show "$TMP/b.log"; fail "no size message
 step "docs/CONFIG.md is the generated text"
 "$P" config docs >"$TMP/CONFIG.md" || fail "config docs exit $?"
 diff -u "$SRC/docs/CONFIG.md" "$TMP/CONFIG.md" >"$TMP/docs.diff" ||
-    { head -40 "$TMP/docs.diff"; fail "docs/CONFIG.md is stale: run 'panim config docs > docs/CONFIG.md'"; }
+    { head -40 "$TMP/docs.diff"; fail "stale docs/CONFIG.md: panim config docs >docs/CONFIG.md"; }
 
 step "dump -> check -> dump round trip"
 "$P" config dump --config "$SRC/examples/config.yaml" --set 'control.token="a \"q\" #1"' \
@@ -72,7 +72,8 @@ mkdir -p "$TMP/conf"
 printf 'animate:\n  expr_scale: 1.1\n  yaw_mul: 0.5\ndriver:\n  fps: 25\n' >"$TMP/conf/main.yaml"
 printf 'animate:\n  expr_scale: 1.2\n  pitch_mul: 0.7\n' >"$TMP/conf/config_local.yaml"
 "$P" config dump --expr-scale 1.4 --set driver.fps=20 --config "$TMP/conf/main.yaml" \
-    --set animate.expr_scale=1.3 >"$TMP/p.yaml" 2>"$TMP/p.log" || { show "$TMP/p.log"; fail "dump"; }
+    --set animate.expr_scale=1.3 >"$TMP/p.yaml" 2>"$TMP/p.log" ||
+    { show "$TMP/p.log"; fail "dump"; }
 grep -q '^  expr_scale: 1.4$' "$TMP/p.yaml" || fail "flag does not win"
 grep -q '^  pitch_mul: 0.7$' "$TMP/p.yaml" || fail "config_local.yaml not applied"
 grep -q '^  yaw_mul: 0.5$' "$TMP/p.yaml" || fail "--config not applied"
@@ -84,7 +85,8 @@ grep -q "did you mean '--expr-scale'" "$TMP/f.log" || { show "$TMP/f.log"; fail 
 [ "$(wc -l <"$TMP/f.log")" = 1 ] || { show "$TMP/f.log"; fail "more than one error line"; }
 [ -s "$TMP/f.out" ] && fail "output despite the error"
 "$P" config dump --crop-scale 9 >/dev/null 2>"$TMP/f.log" && fail "range accepted"
-grep -q -- "--crop-scale: 9 is out of range 1.5..4" "$TMP/f.log" || { show "$TMP/f.log"; fail "msg"; }
+grep -q -- "--crop-scale: 9 is out of range 1.5..4" "$TMP/f.log" ||
+    { show "$TMP/f.log"; fail "range message"; }
 "$P" config dump --help >"$TMP/h.log" 2>&1 || fail "--help exit $?"
 grep -q -- "--expr-scale X" "$TMP/h.log" || fail "--help lacks the flag list"
 "$P" config bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown subcommand is not exit 2"

@@ -61,4 +61,34 @@ if "$P" live -s "$T/noface.png" -d idle --output "file:$T/no.mp4" --duration 1 \
 grep -q "noface.png: no face" "$T/noface.log" || fail "no clear message: $(cat "$T/noface.log")"
 [ ! -e "$T/no.mp4" ] || fail "output written for a faceless portrait"
 echo "ok: faceless portrait refused"
+
+# 5. 100 portrait switches through the control API while streaming; a faceless one refused.
+cport=$((port + 2))
+cp "$portrait" "$T/a.png"
+cp "$S/testdata/source/lp_s42.jpg" "$T/b.jpg"
+"$P" live -s "$portrait" -d idle --output "mjpeg:$((port + 3))" --control-port "$cport" \
+    --duration 12 --status 0 >"$T/sw.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$cport/status" >/dev/null && break; sleep 0.1; done
+for i in $(seq 100); do
+    f=$T/a.png; [ $((i % 2)) = 0 ] && f=$T/b.jpg
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        -d "{\"path\": \"$f\"}" "http://127.0.0.1:$cport/portrait")
+    [ "$code" = 200 ] || [ "$code" = 202 ] || fail "POST /portrait #$i answered $code"
+    sleep 0.05
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: image/png' \
+    --data-binary "@$T/noface.png" "http://127.0.0.1:$cport/portrait")
+curl -s "http://127.0.0.1:$cport/metrics" | grep -q '^panim_frames_total' || fail "no /metrics"
+wait $pid || fail "live failed during switching: $(tail -5 "$T/sw.log")"
+summary=$(grep '^live:' "$T/sw.log")
+refused=$(echo "$summary" | sed -n 's/.* \([0-9]*\) refused$/\1/p')
+ok=$(echo "$summary" | sed -n 's/.*switches \([0-9]*\) ok.*/\1/p')
+gap=$(echo "$summary" | sed -n 's/.*max frame gap \([0-9.]*\) ms.*/\1/p')
+[ "${refused:-0}" -ge 1 ] || fail "faceless portrait not refused: $summary"
+[ "${ok:-0}" -ge 20 ] || fail "too few switches applied: $summary"
+limit=${PA_LIVE_MAX_GAP_MS:-100}
+python3 -c "import sys; sys.exit(0 if float('$gap') <= $limit else 1)" ||
+    fail "frame gap $gap ms > $limit ms during switching: $summary"
+echo "ok: switching ($ok applied, $refused refused, max gap $gap ms)"
 echo "1 passed, 0 failed"

@@ -10,7 +10,7 @@ rm -rf "$work/corpus"
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$src/examples/config.yaml" "$work/corpus/example.yaml"
 printf 'animate:\n  expr_scale: 1.5\n  follow: [pose, eyes]\n' > "$work/corpus/flow.yaml"
-printf 'portrait:\n  paths:\n    - "a b.png"\n    - c.png\noutput: {specs: [window], size: 640x480}\n' \
+printf 'portrait:\n  paths:\n    - "a b.png"\n    - c.png\noutput: {specs: [w], size: 64x48}\n' \
     > "$work/corpus/lists.yaml"
 printf 'track:\n  select: 2\n  landmarks: 468\nrun:\n  offline: on\ncontrol:\n  token: "x\\"y"\n' \
     > "$work/corpus/misc.yaml"

@@ -240,16 +240,16 @@ PA_TEST(rest_mesh_covers_the_crop)
     ASSERT_OK(pa_raster_create(&r, cs, cs));
     ASSERT_OK(pa_image_alloc(&dst, cs, cs, PA_PIX_RGB24));
     uint8_t *covered = calloc((size_t)cs * cs, 1);
-    struct pa_warp_mesh m = {PA_RIG_NV, &rig->src_xy[0][0], &rig->src_xy[0][0], rig->src_z, NULL,
-                             rig->n_tri, &rig->tri[0][0]};
+    struct pa_warp_mesh m = {PA_RIG_NV, &rig->src_xy[0][0], &rig->src_xy[0][0], rig->src_z,
+                             NULL,      rig->n_tri,         &rig->tri[0][0]};
     ASSERT_OK(pa_raster_warp(r, &m, &rig->crop, &dst, NULL));
     int stride;
     const uint8_t *cov = pa_raster_coverage(r, &stride);
     for (int y = 0; y < cs; y++)
         for (int x = 0; x < cs; x++)
             covered[y * cs + x] |= cov[y * stride + x] != 0;
-    struct pa_warp_mesh mm = {PA_MOUTH_NV, &rig->mouth_src[0][0], &rig->mouth_src[0][0], NULL, NULL,
-                              PA_MOUTH_NT, &rig->mouth_tri[0][0]};
+    struct pa_warp_mesh mm = {PA_MOUTH_NV, &rig->mouth_src[0][0], &rig->mouth_src[0][0], NULL,
+                              NULL,        PA_MOUTH_NT,           &rig->mouth_tri[0][0]};
     ASSERT_OK(pa_raster_warp(r, &mm, &rig->crop, &dst, NULL));
     cov = pa_raster_coverage(r, &stride);
     int holes = 0;
@@ -259,7 +259,8 @@ PA_TEST(rest_mesh_covers_the_crop)
     ASSERT_EQ(holes, 0);
     /* The rest warp reproduces the crop exactly (identity mesh samples pixel centres). */
     for (int y = 0; y < cs; y++)
-        ASSERT_EQ(memcmp(pa_image_px(&dst, 0, y), pa_image_px(&rig->crop, 0, y), (size_t)cs * 3), 0);
+        ASSERT_EQ(memcmp(pa_image_px(&dst, 0, y), pa_image_px(&rig->crop, 0, y), (size_t)cs * 3),
+                  0);
     free(covered);
     pa_image_free(&dst);
     pa_raster_destroy(r);
@@ -330,8 +331,8 @@ PA_TEST(closed_eye_driver_closes_the_lids)
     ASSERT_EQ(got.found, 1);
     printf("eye open: portrait %.3f %.3f -> rendered %.3f %.3f (driver %.3f -> %.3f)\n",
            (double)fx.face.expr.eye_open[0], (double)fx.face.expr.eye_open[1],
-           (double)got.expr.eye_open[0], (double)got.expr.eye_open[1],
-           (double)d0.expr.eye_open[0], (double)d57.expr.eye_open[0]);
+           (double)got.expr.eye_open[0], (double)got.expr.eye_open[1], (double)d0.expr.eye_open[0],
+           (double)d57.expr.eye_open[0]);
     for (int e = 0; e < 2; e++)
         ASSERT_LT(got.expr.eye_open[e], 0.6 * fx.face.expr.eye_open[e]);
     /* The head did not move. */
@@ -355,6 +356,68 @@ PA_TEST(open_mouth_is_filled)
     printf("mouth open: portrait %.3f -> rendered %.3f\n", (double)fx.face.expr.mouth_open,
            (double)got.expr.mouth_open);
     ASSERT_GT(got.expr.mouth_open, fx.face.expr.mouth_open + 0.1);
+    fixture_free(&fx);
+}
+
+/* eye_open_ratio = 0 closes the eyes of a still driver (retargeting override). */
+PA_TEST(eye_open_ratio_zero_closes_the_eyes)
+{
+    struct fixture fx;
+    struct pa_anim_params p = pa_anim_default_params();
+    p.eye_open_ratio = 0.0f;
+    fixture_init(&fx, "testdata/source/lp_s42.jpg", 1, &p);
+    struct pa_face_state got;
+    ASSERT_OK(pa_animator_render(fx.anim, &fx.face, NULL, &fx.out));
+    maybe_save(&fx.out, "anim_eye_ratio0.png");
+    track(&fx.out, &got);
+    ASSERT_EQ(got.found, 1);
+    printf("eye open: %.3f %.3f -> %.3f %.3f\n", (double)fx.face.expr.eye_open[0],
+           (double)fx.face.expr.eye_open[1], (double)got.expr.eye_open[0],
+           (double)got.expr.eye_open[1]);
+    for (int e = 0; e < 2; e++)
+        ASSERT_LT(got.expr.eye_open[e], 0.6 * fx.face.expr.eye_open[e]);
+    fixture_free(&fx);
+}
+
+/* The driver looks 0.3 half-eye-widths further right: the rendered irises follow. */
+PA_TEST(irises_follow_the_gaze)
+{
+    struct fixture fx;
+    fixture_init(&fx, "testdata/source/astronaut.png", 1, NULL);
+    struct pa_face_state drv = fx.face, got;
+    ASSERT_OK(pa_animator_render(fx.anim, &drv, NULL, &fx.out));
+    for (int e = 0; e < 2; e++)
+        drv.expr.gaze_x[e] += 0.3f;
+    drv.t = 0.1;
+    ASSERT_OK(pa_animator_render(fx.anim, &drv, NULL, &fx.out));
+    maybe_save(&fx.out, "anim_gaze_right.png");
+    track(&fx.out, &got);
+    ASSERT_EQ(got.found, 1);
+    for (int e = 0; e < 2; e++) {
+        printf("eye %d gaze x %.3f -> %.3f\n", e, (double)fx.face.expr.gaze_x[e],
+               (double)got.expr.gaze_x[e]);
+        ASSERT_GT(got.expr.gaze_x[e] - fx.face.expr.gaze_x[e], 0.1);
+    }
+    /* The lids and the head stay: the eye corners do not move. */
+    ASSERT_NEAR(got.pts[33][0], fx.face.pts[33][0], 1.5);
+    ASSERT_NEAR(got.pts[263][0], fx.face.pts[263][0], 1.5);
+    fixture_free(&fx);
+}
+
+/* Absolute mode with the portrait's own face as the driver changes nothing. */
+PA_TEST(absolute_mode_with_own_face_is_identity)
+{
+    struct fixture fx;
+    struct pa_anim_params p = pa_anim_default_params();
+    p.absolute = 1;
+    p.absolute_pose = 1;
+    fixture_init(&fx, "testdata/source/astronaut.png", 1, &p);
+    struct pa_face_state drv = fx.face;
+    ASSERT_OK(pa_animator_render(fx.anim, &drv, NULL, &fx.out));
+    int max_d;
+    double mean_d;
+    diff_stats(&fx.out, &fx.portrait, fx.face.box, &max_d, &mean_d);
+    ASSERT_LT(max_d, 2);
     fixture_free(&fx);
 }
 
@@ -413,8 +476,8 @@ PA_TEST(static_and_affine_baselines)
     ASSERT_OK(pa_animator_render(fx.anim, &drv, NULL, &fx.out));
     for (int y = 100; y < 400; y += 7)
         for (int x = 100; x < 400; x += 7)
-            ASSERT_EQ(memcmp(pa_image_px(&fx.out, x + 10, y + 5), pa_image_px(&fx.portrait, x, y), 3),
-                      0);
+            ASSERT_EQ(
+                memcmp(pa_image_px(&fx.out, x + 10, y + 5), pa_image_px(&fx.portrait, x, y), 3), 0);
     /* A 10° roll turns the tracked face by 10° and the yaw does nothing. */
     moved_state(&fx.face, 20.0f, 0, 10.0f, 0, 0, 3 / 30.0, &drv);
     ASSERT_OK(pa_animator_render(fx.anim, &drv, NULL, &fx.out));
@@ -471,11 +534,25 @@ PA_TEST(bad_arguments)
     p = pa_anim_default_params();
     p.release_time = -1;
     ASSERT_ERR(pa_animator_set_params(fx.anim, &p), PA_EINVAL);
-    /* A degenerate driver (all points on one spot) renders without crashing. */
-    struct pa_face_state bad = fx.face;
+    /* A degenerate driver (collapsed shape, zero scale) counts as lost: the portrait is shown
+     * and it does not become the reference that later frames are measured against. */
+    struct pa_face_state bad = fx.face, moved;
     memset(bad.canonical, 0, sizeof(bad.canonical));
     bad.pose.scale = 0;
     ASSERT_OK(pa_animator_render(fx.anim, &bad, NULL, &fx.out));
+    const float all[4] = {0, 0, (float)fx.out.w, (float)fx.out.h};
+    int max_d;
+    double mean_d;
+    diff_stats(&fx.out, &fx.portrait, all, &max_d, &mean_d);
+    ASSERT_EQ(max_d, 0);
+    ASSERT_OK(pa_animator_render(fx.anim, &fx.face, NULL, &fx.out));
+    diff_stats(&fx.out, &fx.portrait, all, &max_d, &mean_d);
+    ASSERT_EQ(max_d, 0);
+    moved_state(&fx.face, 0, 0, 0, 4.0f, 0, 0.1, &moved);
+    ASSERT_OK(pa_animator_render(fx.anim, &moved, NULL, &fx.out));
+    diff_stats(&fx.out, &fx.portrait, fx.face.box, &max_d, &mean_d);
+    ASSERT_GT(mean_d, 1.0);
+    ASSERT_LT(mean_d, 30.0);
     pa_image_free(&small);
     fixture_free(&fx);
 }

@@ -29,10 +29,10 @@ static const char *err(void)
     return pa_config_last_error(g_cfg);
 }
 
-#define ASSERT_STR_HAS(s, part)                                                                   \
-    do {                                                                                          \
-        if (!strstr((s), (part)))                                                                 \
-            PA__FAIL("'%s' does not contain '%s'", (s), (part));                                  \
+#define ASSERT_STR_HAS(s, part)                                                                    \
+    do {                                                                                           \
+        if (!strstr((s), (part)))                                                                  \
+            PA__FAIL("'%s' does not contain '%s'", (s), (part));                                   \
     } while (0)
 
 static void write_file(const char *path, const char *text, size_t len)
@@ -163,21 +163,21 @@ PA_TEST(wrong_shapes_are_rejected)
 {
     pa_log_set("quiet");
     static const char *const bad[] = {
-        "animate:\n  expr_scale: [1, 2]\n",            // a list where a scalar belongs
-        "animate:\n  expr_scale:\n    a: 1\n",         // a mapping where a scalar belongs
-        "portrait:\n  paths: [[a.png]]\n",             // nested list
-        "portrait:\n  paths: [a.png, {x: 1}]\n",       // mapping in a list
-        "portrait:\n  paths: [a.png, ~]\n",            // empty item
-        "animate: 3\n",                                // section is not a mapping
-        "- animate\n",                                 // top level is a list
-        "hello\n",                                     // top level is a scalar
+        "animate:\n  expr_scale: [1, 2]\n",                    // a list where a scalar belongs
+        "animate:\n  expr_scale:\n    a: 1\n",                 // a mapping where a scalar belongs
+        "portrait:\n  paths: [[a.png]]\n",                     // nested list
+        "portrait:\n  paths: [a.png, {x: 1}]\n",               // mapping in a list
+        "portrait:\n  paths: [a.png, ~]\n",                    // empty item
+        "animate: 3\n",                                        // section is not a mapping
+        "- animate\n",                                         // top level is a list
+        "hello\n",                                             // top level is a scalar
         "animate:\n  expr_scale: 1\n---\nrun:\n  status: 1\n", // two documents
-        "animate: &a\n  expr_scale: 1\ntrack: *a\n",   // anchors and aliases
-        "animate:\n  ? [a, b]\n  : 1\n",               // complex key
-        "animate:\n\texpr_scale: 1\n",                 // tab indentation
-        "animate:\n  expr_scale: \"1\\0\"\n",          // NUL through an escape
-        "driver:\n  source: \"a\\x01b\"\n",            // control character through an escape
-        "driver:\n  source: ~\n",                      // null for a required string
+        "animate: &a\n  expr_scale: 1\ntrack: *a\n",           // anchors and aliases
+        "animate:\n  ? [a, b]\n  : 1\n",                       // complex key
+        "animate:\n\texpr_scale: 1\n",                         // tab indentation
+        "animate:\n  expr_scale: \"1\\0\"\n",                  // NUL through an escape
+        "driver:\n  source: \"a\\x01b\"\n", // control character through an escape
+        "driver:\n  source: ~\n",           // null for a required string
         "animate:\n  expr_scale: inf\n",
         "animate:\n  expr_scale: nan\n",
         "animate:\n  expr_scale: 1.5x\n",
@@ -191,7 +191,7 @@ PA_TEST(wrong_shapes_are_rejected)
         "track:\n  select: 99\n",
         "run:\n  frames: 99999999999999999999999\n",
         "driver:\n  seed: -1\n",
-        "animate: {expr_scale: 1,\n",                  // syntax error
+        "animate: {expr_scale: 1,\n", // syntax error
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int ret = load(bad[i]);
@@ -206,10 +206,10 @@ PA_TEST(wrong_shapes_are_rejected)
     ASSERT_ERR(load("driver:\n  source: a\x7F\n"), PA_EINVALDATA);
     static const char nul[] = "driver:\n  source: a\0b\n";
     pa_config_defaults(&g_o);
-    ASSERT_ERR(pa_config_load_string(g_cfg, &g_o, nul, sizeof(nul) - 1, "t.yaml"),
-               PA_EINVALDATA);
+    ASSERT_ERR(pa_config_load_string(g_cfg, &g_o, nul, sizeof(nul) - 1, "t.yaml"), PA_EINVALDATA);
     // Valid UTF-8 outside ASCII is fine.
-    ASSERT_OK(load("\xEF\xBB\xBF" "driver:\n  source: \"caf\xC3\xA9.mp4\"\n"));
+    ASSERT_OK(load("\xEF\xBB\xBF"
+                   "driver:\n  source: \"caf\xC3\xA9.mp4\"\n"));
     ASSERT_TRUE(!strcmp(g_o.pl.driver, "caf\xC3\xA9.mp4"));
 }
 
@@ -289,7 +289,8 @@ PA_TEST(values_convert_by_type)
 static const char *other_value(const struct pa_config_option *opt, char *buf, size_t n)
 {
     switch (opt->type) {
-    case PA_CFG_BOOL: return strcmp(opt->def, "true") ? "true" : "false";
+    case PA_CFG_BOOL:
+        return strcmp(opt->def, "true") ? "true" : "false";
     case PA_CFG_INT:
     case PA_CFG_INT64:
     case PA_CFG_UINT32:
@@ -306,11 +307,16 @@ static const char *other_value(const struct pa_config_option *opt, char *buf, si
         snprintf(buf, n, "%.*s", (int)strcspn(strrchr(opt->range, '|') + 1, "="),
                  strrchr(opt->range, '|') + 1);
         return buf;
-    case PA_CFG_STRING: return "\"we\\\"ird: #path\\\\ caf\xC3\xA9 [x]\"";
-    case PA_CFG_LIST: return "[\"a b.png\", 'c: d', \"#e\"]";
-    case PA_CFG_SIZE: return "641x479";
-    case PA_CFG_FLAGS: return "[eyes, lips]";
-    case PA_CFG_SELECT: return "2";
+    case PA_CFG_STRING:
+        return "\"we\\\"ird: #path\\\\ caf\xC3\xA9 [x]\"";
+    case PA_CFG_LIST:
+        return "[\"a b.png\", 'c: d', \"#e\"]";
+    case PA_CFG_SIZE:
+        return "641x479";
+    case PA_CFG_FLAGS:
+        return "[eyes, lips]";
+    case PA_CFG_SELECT:
+        return "2";
     }
     return NULL;
 }
@@ -354,7 +360,7 @@ PA_TEST(dump_load_round_trip)
         ASSERT_OK(pa_config_set(cfg, &one, set));
         const struct pa_config_option *diff = NULL;
         ASSERT_TRUE(!pa_config_equal(&def, &one, &diff)); // every key changes something ...
-        ASSERT_TRUE(diff == opt);                          // ... and only its own field
+        ASSERT_TRUE(diff == opt);                         // ... and only its own field
         ASSERT_OK(pa_config_set(cfg, &o, set));
     }
     roundtrip(&o);
@@ -425,10 +431,23 @@ PA_TEST(command_line_precedence)
     struct pa_live_opts o;
     ASSERT_OK(pa_config_create(&cfg));
     // Flags first, --config last: the order on the command line does not matter.
-    const char *args[] = {"--expr-scale", "1.4",     "--set", "animate.expr_scale=1.3",
-                          "-s",           "c.png",   "-sd.png", "--set=driver.fps=20",
-                          "--offline",    "--loop",  "--size=320x240", "--no-smooth",
-                          "-o",           "file:x.mp4", "--config", path, NULL};
+    const char *args[] = {"--expr-scale",
+                          "1.4",
+                          "--set",
+                          "animate.expr_scale=1.3",
+                          "-s",
+                          "c.png",
+                          "-sd.png",
+                          "--set=driver.fps=20",
+                          "--offline",
+                          "--loop",
+                          "--size=320x240",
+                          "--no-smooth",
+                          "-o",
+                          "file:x.mp4",
+                          "--config",
+                          path,
+                          NULL};
     ASSERT_OK(parse(cfg, &o, args));
     ASSERT_NEAR(o.pl.anim.expr_scale, 1.4, 1e-6); // flag > --set > local > file
     ASSERT_NEAR(o.pl.anim.pitch_mul, 0.7, 1e-6);  // local overlay
@@ -515,8 +534,8 @@ PA_TEST(finish_rules)
     const char *open_bind[] = {"--control-port", "8080", "--control-bind", "0.0.0.0", NULL};
     ASSERT_OK(parse(cfg, &o, open_bind));
     ASSERT_ERR(pa_config_finish(&o, 0), PA_EINVAL);
-    const char *with_token[] = {"--control-port", "8080", "--control-bind", "0.0.0.0",
-                                "--control-token", "s3cret", NULL};
+    const char *with_token[] = {
+        "--control-port", "8080", "--control-bind", "0.0.0.0", "--control-token", "s3cret", NULL};
     ASSERT_OK(parse(cfg, &o, with_token));
     ASSERT_OK(pa_config_finish(&o, 0));
     const char *loop6[] = {"--control-port", "8080", "--control-bind", "::1", NULL};
