@@ -358,8 +358,8 @@ int main(int argc, char **argv)
     else
         printf("%d frames of %s (%dx%d), %d-point model\n%-10s %-18s %-8s %3s %10s %10s %10s %7s "
                "%6s\n",
-               c.n, o.clip, c.f[0].w, c.f[0].h, o.landmarks, "size", "mode", "backend", "thr", "median_ms", "p95_ms",
-               "cpu_ms", "found", "allocs");
+               c.n, o.clip, c.f[0].w, c.f[0].h, o.landmarks, "size", "mode", "backend", "thr",
+               "median_ms", "p95_ms", "cpu_ms", "found", "allocs");
     for (int b = PA_NN_BACKEND_XNNPACK; b >= PA_NN_BACKEND_REF; b--) {
         if ((o.backend >= 0 && b != o.backend) ||
             (b == PA_NN_BACKEND_XNNPACK && !pa_nn_have_xnnpack()))

@@ -330,7 +330,7 @@ size_t pa_mask_scratch_size(int w, int h)
 {
     size_t img, line, total;
     if (w <= 0 || h <= 0 || pa_size_mul((size_t)w, (size_t)h, &img) < 0 ||
-        pa_size_mul((size_t)w, 3 + sizeof(uint32_t), &line) < 0 ||
+        pa_size_mul((size_t)w, 3 + sizeof(int32_t), &line) < 0 ||
         pa_size_add(img, line, &total) < 0 || pa_size_add(total, 64, &total) < 0)
         return 0;
     return total;
@@ -339,7 +339,7 @@ size_t pa_mask_scratch_size(int w, int h)
 /** Scratch layout: a w*h image, a uint32 per column, three w-byte lines. */
 struct mask_scratch {
     uint8_t *img;
-    uint32_t *sum;
+    int32_t *sum;
     uint8_t *line[3];
 };
 
@@ -349,23 +349,33 @@ static struct mask_scratch split_scratch(uint8_t *scratch, int w, int h)
     s.img = scratch;
     uintptr_t p = (uintptr_t)(scratch + (size_t)w * (size_t)h);
     p = (p + 15) & ~(uintptr_t)15;
-    s.sum = (uint32_t *)p;
+    s.sum = (int32_t *)p;
     s.line[0] = (uint8_t *)(s.sum + w);
     s.line[1] = s.line[0] + w;
     s.line[2] = s.line[1] + w;
     return s;
 }
 
-/* One box pass along a row: out[x] = round(sum in[x-r..x+r] / k), outside = 0. */
+/* One box pass along a row: out[x] = round(sum in[x-r..x+r] / k), outside = 0. Sums are
+ * signed 32-bit (< 255 (2 MAX_RADIUS + 1)) so the conversions vectorize with SSE2. */
 static void box_row(const uint8_t *in, uint8_t *out, int n, int r, float inv_k)
 {
-    uint32_t sum = 0;
+    int32_t sum = 0;
     for (int x = 0; x < PA_MIN(r, n - 1) + 1; x++)
         sum += in[x];
-    for (int x = 0; x < n; x++) {
+    // Three stretches, so the loop carries no edge tests: the window enters, slides, leaves.
+    int a = PA_MIN(r + 1, n), b = PA_MAX(n - r - 1, a);
+    for (int x = 0; x < a; x++) {
         out[x] = (uint8_t)((float)sum * inv_k + 0.5f);
         if (x + r + 1 < n)
             sum += in[x + r + 1];
+    }
+    for (int x = a; x < b; x++) {
+        out[x] = (uint8_t)((float)sum * inv_k + 0.5f);
+        sum += in[x + r + 1] - in[x - r];
+    }
+    for (int x = b; x < n; x++) {
+        out[x] = (uint8_t)((float)sum * inv_k + 0.5f);
         if (x - r >= 0)
             sum -= in[x - r];
     }
@@ -373,7 +383,7 @@ static void box_row(const uint8_t *in, uint8_t *out, int n, int r, float inv_k)
 
 /* One box pass along columns, all columns at once with a running sum per column. */
 static void box_cols(const uint8_t *in, size_t in_stride, uint8_t *out, size_t out_stride, int w,
-                     int h, int r, float inv_k, uint32_t *sum)
+                     int h, int r, float inv_k, int32_t *sum)
 {
     memset(sum, 0, (size_t)w * sizeof(*sum));
     for (int y = 0; y < PA_MIN(r, h - 1) + 1; y++) {
@@ -384,7 +394,7 @@ static void box_cols(const uint8_t *in, size_t in_stride, uint8_t *out, size_t o
     for (int y = 0; y < h; y++) {
         uint8_t *o = out + (size_t)y * out_stride;
         for (int x = 0; x < w; x++)
-            o[x] = (uint8_t)((float)sum[x] * inv_k + 0.5f);
+            o[x] = (uint8_t)(int32_t)((float)sum[x] * inv_k + 0.5f);
         if (y + r + 1 < h) {
             const uint8_t *add = in + (size_t)(y + r + 1) * in_stride;
             for (int x = 0; x < w; x++)

@@ -7,14 +7,15 @@
  * seeded from the user's seed), summed onto the neutral face:
  *  - breathing: a 0.2-0.3 Hz sine on pitch (~0.5 deg) and on the head's height (~0.8 mm);
  *  - sway: per angle, three sines with incommensurate frequencies (0.03-0.25 Hz) and random
- *    phases; amplitudes keep |yaw| < 3.3, |pitch| < 2.6, |roll| < 2.1 deg (breathing
+ *    phases; amplitudes keep |yaw| <= 3.0, |pitch| <= 2.2, |roll| <= 1.9 deg (breathing
  *    included). The head turns about a pivot near the neck (canonical (0, -7, -4) cm), not
  *    about the face centre, so tilts also shift the face a little as real heads do;
- *  - blinks: onsets 2-6 s apart (uniform), 12% of them followed 0.15-0.3 s later by a
- *    second one; each closes in 100-140 ms (smoothstep), holds 60-100 ms, and reopens more
- *    slowly (180-260 ms, ease-out), the asymmetric profile measured on real blinks. Closure
- *    b in [0, 1] moves each upper-lid vertex 85% of the way to its lower-lid partner and the
- *    lower lid 15% up (so b = 1 closes the gap), and drags the lid-crease ring above by 35%;
+ *  - blinks: each starts 2-6 s (uniform) after the previous one ended, 12% of them followed
+ *    0.15-0.3 s later by a second one; each closes in 100-140 ms (smoothstep), holds
+ *    60-100 ms, and reopens more slowly (180-260 ms, ease-out): the asymmetric profile of
+ *    real blinks (the lid falls fast and rises slowly). Closure b in [0, 1] moves each
+ *    upper-lid vertex 85% of the way to its lower-lid partner and the lower lid 15% up (so
+ *    b = 1 closes the gap), and drags the lid-crease ring above by 35%;
  *  - gaze: a saccade every 1-4 s to a new target within +-0.35 (x) / +-0.15 (y) half eye
  *    widths (30% of them back to the centre), 50 ms long, then held; the 5 iris points of
  *    each eye move rigidly in canonical space;
@@ -49,8 +50,8 @@ static const int g_lower[2][N_LID] = {{7, 163, 144, 145, 153, 154, 155},
                                       {249, 390, 373, 374, 380, 381, 382}};
 static const int g_crease[2][N_LID] = {{247, 30, 29, 27, 28, 56, 190},
                                        {467, 260, 259, 257, 258, 286, 414}};
-static const int g_corner[2] = {61, 291};  ///< mouth corners, right then left
-static const int g_cheek[2] = {205, 425};  ///< cheek centres, right then left
+static const int g_corner[2] = {61, 291}; ///< mouth corners, right then left
+static const int g_cheek[2] = {205, 425}; ///< cheek centres, right then left
 static const int g_iris0[2] = {468, 473}; ///< first of the 5 iris points, right then left
 
 /* Pivot of head rotations in canonical cm (about the top of the neck). */
@@ -68,17 +69,17 @@ struct smile {
 };
 
 struct gaze {
-    double t0;              ///< start of the current saccade (s)
-    double next;            ///< start of the next one (s)
-    float from[2], to[2];   ///< half eye widths
+    double t0;            ///< start of the current saccade (s)
+    double next;          ///< start of the next one (s)
+    float from[2], to[2]; ///< half eye widths
 };
 
 struct pa_idle {
     struct pa_face_state neutral;
-    float canon[N_ALL][3];       ///< neutral canonical shape with irises
-    float falloff[2][N_MESH];    ///< smile weight of each vertex, per mouth corner
-    float cheek[2][N_MESH];      ///< cheek-raise weight of each vertex
-    float half_eye;              ///< half the mean eye width, canonical cm
+    float canon[N_ALL][3];    ///< neutral canonical shape with irises
+    float falloff[2][N_MESH]; ///< smile weight of each vertex, per mouth corner
+    float cheek[2][N_MESH];   ///< cheek-raise weight of each vertex
+    float half_eye;           ///< half the mean eye width, canonical cm
     uint32_t seed;
     /* sway and breathing: fixed at creation */
     float sway_amp[3][3], sway_freq[3][3], sway_phase[3][3]; ///< [angle][component]
@@ -255,11 +256,9 @@ static void prepare_shape(struct pa_idle *id)
     const struct pa_face_state *nf = &id->neutral;
     memcpy(id->canon, nf->canonical, sizeof(nf->canonical));
     if (nf->n_points > N_MESH) {
-        struct pa_pose p = {.s = nf->pose.scale,
-                            .t = {nf->pose.tx, nf->pose.ty, nf->pose.tz}};
+        struct pa_pose p = {.s = nf->pose.scale, .t = {nf->pose.tx, nf->pose.ty, nf->pose.tz}};
         memcpy(p.r, nf->pose.rot, sizeof(p.r));
-        pa_pose_to_canonical(&p, &nf->pts[N_MESH][0], nf->n_points - N_MESH,
-                             &id->canon[N_MESH][0]);
+        pa_pose_to_canonical(&p, &nf->pts[N_MESH][0], nf->n_points - N_MESH, &id->canon[N_MESH][0]);
     }
     for (int side = 0; side < 2; side++) {
         const float *corner = id->canon[g_corner[side]], *cheek = id->canon[g_cheek[side]];
@@ -269,8 +268,8 @@ static void prepare_shape(struct pa_idle *id)
             id->cheek[side][i] = expf(-e * e / (2.0f * 1.2f * 1.2f));
         }
     }
-    id->half_eye = 0.25f * (dist3(id->canon[33], id->canon[133]) +
-                            dist3(id->canon[263], id->canon[362]));
+    id->half_eye =
+        0.25f * (dist3(id->canon[33], id->canon[133]) + dist3(id->canon[263], id->canon[362]));
 }
 
 int pa_idle_create(struct pa_idle **out, const struct pa_face_state *neutral, uint32_t seed)
@@ -376,8 +375,8 @@ static void pose_at(const struct pa_idle *id, double t, float fade, struct pa_po
     for (int i = 0; i < 3; i++) {
         v0[i] = n->rot[3 * i] * g_pivot[0] + n->rot[3 * i + 1] * g_pivot[1] +
                 n->rot[3 * i + 2] * g_pivot[2];
-        v1[i] = p->r[3 * i] * g_pivot[0] + p->r[3 * i + 1] * g_pivot[1] +
-                p->r[3 * i + 2] * g_pivot[2];
+        v1[i] =
+            p->r[3 * i] * g_pivot[0] + p->r[3 * i + 1] * g_pivot[1] + p->r[3 * i + 2] * g_pivot[2];
     }
     p->t[0] = n->tx + p->s * (v0[0] - v1[0]);
     p->t[1] = n->ty - p->s * (v0[1] - v1[1]);

@@ -5,7 +5,6 @@
 #include "app/anim_common.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #include "app/models.h"
 #include "core/log.h"
@@ -15,12 +14,6 @@ static const char *const g_methods[] = {
     [PA_ANIM_AFFINE2D] = "affine2d",
     [PA_ANIM_STATIC] = "static",
 };
-
-int pa_cli_default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
-}
 
 int pa_cli_parse_method(const char *s, enum pa_anim_method *out)
 {
@@ -38,10 +31,9 @@ const char *pa_cli_method_name(enum pa_anim_method m)
     return (unsigned)m < sizeof(g_methods) / sizeof(g_methods[0]) ? g_methods[m] : "?";
 }
 
-int pa_cli_portrait_prepare(struct pa_cli_portrait *p, const struct pa_image *img,
-                            const char *name, const char *models_dir,
-                            const struct pa_anim_params *ap, enum pa_nn_backend backend,
-                            struct pa_parallel *par)
+int pa_cli_portrait_prepare(struct pa_cli_portrait *p, const struct pa_image *img, const char *name,
+                            const char *models_dir, const struct pa_anim_params *ap,
+                            enum pa_nn_backend backend, struct pa_parallel *par)
 {
     struct pa_tracker *tr = NULL;
     struct pa_segmenter *seg = NULL;

@@ -1,7 +1,7 @@
 /** @file
  * Shared by `panim animate` and `panim eval` (the live pipeline has its own app/portrait.h):
  * turn a portrait image into a rig (track the face, segment the person, build the rig), name
- * the animation methods, pick a thread count.
+ * the animation methods.
  */
 #ifndef PA_APP_ANIM_COMMON_H
 #define PA_APP_ANIM_COMMON_H
@@ -24,15 +24,11 @@ struct pa_cli_portrait {
  * @return 0; PA_ENOFACE after logging the one line "NAME: no face found"; other errors
  *         (logged where they happen).
  */
-int pa_cli_portrait_prepare(struct pa_cli_portrait *p, const struct pa_image *img,
-                            const char *name, const char *models_dir,
-                            const struct pa_anim_params *ap, enum pa_nn_backend backend,
-                            struct pa_parallel *par);
+int pa_cli_portrait_prepare(struct pa_cli_portrait *p, const struct pa_image *img, const char *name,
+                            const char *models_dir, const struct pa_anim_params *ap,
+                            enum pa_nn_backend backend, struct pa_parallel *par);
 /** Free everything (a zeroed struct is fine). */
 void pa_cli_portrait_free(struct pa_cli_portrait *p);
-
-/** Default worker count for the offline commands: the online CPUs, at most 8. */
-int pa_cli_default_threads(void);
 
 /** Parse "mesh" / "affine2d" / "static"; @return 0 or PA_EINVAL (nothing printed). */
 int pa_cli_parse_method(const char *s, enum pa_anim_method *out);

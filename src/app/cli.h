@@ -11,7 +11,7 @@ struct pa_cli_command {
     int (*run)(int argc, char **argv); ///< argv[0] is the command name; returns exit status
 };
 
-#define PA_CLI_COMMANDS(X) X(demo) X(live) X(animate) X(track) X(eval) X(models) X(devices) X(doctor) X(convert) X(config)
+#define PA_CLI_COMMANDS(X) X(demo) X(live) X(animate) X(track) X(eval) X(models) X(devices) X(doctor) X(convert) X(config) X(bench)
 
 #define PA__CMD_DECL(name) extern const struct pa_cli_command pa_cmd_##name;
 PA_CLI_COMMANDS(PA__CMD_DECL)

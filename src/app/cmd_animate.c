@@ -80,7 +80,7 @@ static void usage(FILE *f)
         "      --size WxH            output size (the portrait is scaled first)\n"
         "      --crf N               x264 quality, lower is better (default 20)\n"
         "      --backend auto|ref|xnnpack  neural-network backend (default auto)\n"
-        "  -j, --threads N           worker threads (default: CPU count, at most 8)\n"
+        "  -j, --threads N           worker threads (default 1)\n"
         "      --models DIR          model folder (default: %s)\n"
         "  -q, --quiet               no progress bar or summary\n"
         "\n"
@@ -160,7 +160,9 @@ static int parse(int argc, char **argv, struct animate_opts *o)
     o->duration = 10.0;
     o->seed = 1;
     o->crf = 20;
-    o->threads = pa_cli_default_threads();
+    // One thread by default, as `panim track`: pthreadpool workers spin while they wait, and on
+    // a busy 2-core machine -j2 measured 8-20x slower than -j1 (docs/QUALITY.md).
+    o->threads = 1;
     o->models = pa_cli_models_dir();
     int c, r = 0;
     optind = 1;
@@ -193,7 +195,8 @@ static int parse(int argc, char **argv, struct animate_opts *o)
         case O_NOSTITCH: o->ap.stitching = 0; break;
         case O_MOUTH:
             if (parse_mouth(optarg, &o->ap.mouth) < 0) {
-                fprintf(stderr, "panim animate: --mouth must be auto, driver, procedural or none\n");
+                fprintf(stderr,
+                        "panim animate: --mouth must be auto, driver, procedural or none\n");
                 r = 2;
             }
             break;
@@ -224,9 +227,9 @@ static int parse(int argc, char **argv, struct animate_opts *o)
         return 2;
     }
     if (o->threads < 1 || o->threads > 64 || o->fps < 0 || o->fps > 240 ||
-        !(o->duration > 0 && o->duration <= 24 * 3600) || o->crf < 0 || o->crf > 51) {
+        !(o->duration > 0 && o->duration <= 24 * 3600) || o->crf < 1 || o->crf > 51) {
         fprintf(stderr, "panim animate: --threads 1..64, --fps 0..240, --duration > 0, "
-                        "--crf 0..51\n");
+                        "--crf 1..51\n");
         return 2;
     }
     return 0;

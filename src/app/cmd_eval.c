@@ -63,7 +63,7 @@ static void usage(FILE *f)
         "      --frames N            score at most N frames after the first (default %d)\n"
         "      --json                print one JSON object instead of the table\n"
         "      --backend auto|ref|xnnpack  neural-network backend (default auto)\n"
-        "  -j, --threads N           worker threads (default: CPU count, at most 8)\n"
+        "  -j, --threads N           worker threads (default 1)\n"
         "      --models DIR          model folder (default: %s)\n"
         "  -q, --quiet               no progress bar\n",
         EVAL_MAX_FRAMES, EVAL_MAX_FRAMES, pa_cli_models_dir());
@@ -80,7 +80,9 @@ static int parse(int argc, char **argv, struct eval_opts *o)
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *method = "all";
     o->max_frames = EVAL_MAX_FRAMES;
-    o->threads = pa_cli_default_threads();
+    // One thread by default, as `panim track`: pthreadpool workers spin while they wait, and on
+    // a busy 2-core machine -j2 measured 8-20x slower than -j1 (docs/QUALITY.md).
+    o->threads = 1;
     o->models = pa_cli_models_dir();
     int c;
     optind = 1;

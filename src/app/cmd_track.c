@@ -51,8 +51,9 @@ static void usage(FILE *f)
         "      --models DIR          model folder (default: %s)\n"
         "  -q, --quiet               no progress bar\n"
         "\n"
-        "JSON per frame: {\"frame\",\"t\",\"found\",\"faces\",\"score\",\"landmarks\":[[x,y,z],...],\n"
-        "\"pose\":{yaw,pitch,roll,tx,ty,tz,scale},\"expr\":{...}} with x, y in input pixels.\n"
+        "JSON per frame: {\"frame\",\"t\",\"found\",\"faces\",\"score\",\n"
+        "  \"landmarks\":[[x,y,z],...],\"pose\":{yaw,pitch,roll,tx,ty,tz,scale},\"expr\":{...}}\n"
+        "with x, y in input pixels (format and conventions: docs/TRACKING.md).\n"
         "A frame without a face has \"found\":false; that is not an error (exit 0).\n",
         pa_cli_models_dir());
 }

@@ -86,7 +86,7 @@ static int check_number(const struct pa_config_option *opt, const char *text, do
                         size_t n)
 {
     char qb[64];
-    double lo, hi;
+    double lo = 0.0, hi = 0.0;
     if (get_range(opt, &lo, &hi)) {
         if (v < lo || v > hi)
             return fail(err, n, "%s is out of range %s", q(text, qb), opt->range);
@@ -195,7 +195,7 @@ static int apply_scalar(struct pa_config *cfg, struct pa_live_opts *o,
         const char *x = strpbrk(s, "xX");
         char wbuf[16];
         long long a, b;
-        double lo, hi;
+        double lo = 0.0, hi = 0.0;
         if (!x || (size_t)(x - s) >= sizeof(wbuf))
             return fail(err, n, "'%s' is not WxH or auto", q(s, qb));
         memcpy(wbuf, s, (size_t)(x - s));
@@ -276,7 +276,7 @@ static int apply_list(struct pa_config *cfg, struct pa_live_opts *o,
     int *count = pa_config_at(o, opt->off2);
     const char *const *items = v->kind == PA_CFG_VAL_LIST ? v->items : &v->text;
     size_t n_items = v->kind == PA_CFG_VAL_LIST ? v->n_items : v->kind == PA_CFG_VAL_SCALAR;
-    double lo, hi;
+    double lo = 0.0, hi = 0.0;
     get_range(opt, &lo, &hi);
     size_t start = append ? (size_t)*count : 0;
     if (n_items > (size_t)hi - start) {

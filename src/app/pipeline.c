@@ -107,21 +107,23 @@ static void *capture_main(void *arg)
 
 /* ---- track ------------------------------------------------------------------------------ */
 
-/* Idle: (re)build the generator around the current portrait's face when it changed. */
+/* Idle: (re)build the generator around the current portrait's face when it changed. The
+ * lock only covers copying the face: the animate thread takes it when it adopts a portrait. */
 static int idle_state(struct pa_pipeline *pl, double t, struct pa_face_state *out)
 {
     pthread_mutex_lock(&pl->neutral_lock);
-    if (pl->idle_gen != pl->neutral_gen || !pl->idle) {
+    int gen = pl->neutral_gen, stale = gen != pl->idle_gen || !pl->idle;
+    if (stale)
+        *out = pl->neutral; /* out doubles as scratch for the neutral face */
+    pthread_mutex_unlock(&pl->neutral_lock);
+    if (stale) {
         pa_idle_destroy(pl->idle);
         pl->idle = NULL;
-        int ret = pa_idle_create(&pl->idle, &pl->neutral, pl->o.seed);
-        if (ret < 0) {
-            pthread_mutex_unlock(&pl->neutral_lock);
+        int ret = pa_idle_create(&pl->idle, out, pl->o.seed);
+        if (ret < 0)
             return ret;
-        }
-        pl->idle_gen = pl->neutral_gen;
+        pl->idle_gen = gen;
     }
-    pthread_mutex_unlock(&pl->neutral_lock);
     return pa_idle_next(pl->idle, t, out);
 }
 
@@ -155,7 +157,9 @@ static void adopt_pending(struct pa_pipeline *pl)
     struct pa_portrait *p = atomic_exchange(&pl->pending, NULL);
     if (!p)
         return;
-    pa_portrait_destroy(pl->current);
+    /* The builder frees the old one on its next wake-up; if it has not yet freed the one
+     * before (switches faster than it runs), free that one here. */
+    pa_portrait_destroy(atomic_exchange(&pl->retired, pl->current));
     pl->current = p;
     pa_pipeline_publish_portrait(pl, p);
 }

@@ -75,5 +75,11 @@ struct pa_pipeline_status {
     char portrait[512];
 };
 void pa_pipeline_get_status(struct pa_pipeline *pl, struct pa_pipeline_status *st);
+/**
+ * Start a new measurement window (any thread): the latency and per-stage percentiles and
+ * the max frame gap forget what came before; frame and drop counters keep counting
+ * (`panim bench pipeline` leaves out the warm-up this way).
+ */
+void pa_pipeline_reset_stats(struct pa_pipeline *pl);
 
 #endif

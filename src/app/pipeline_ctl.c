@@ -2,11 +2,13 @@
  * Live pipeline control: option defaults, setup and teardown, the portrait builder thread,
  * the run loop (stop conditions, status lines, metrics CSV, watched folder) and status.
  */
-/* SCHED_IDLE for the portrait builder is a Linux extension. */
+/* Per-thread nice (setpriority on a thread id) is a Linux extension. */
 #define _GNU_SOURCE
 #include "app/pipeline_impl.h"
 
-#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -44,11 +46,11 @@ void pa_pipeline_publish_portrait(struct pa_pipeline *pl, const struct pa_portra
 static void *build_main(void *arg)
 {
     struct pa_pipeline *pl = arg;
-    /* Rig building (tracker, segmenter) must never take CPU from the live stages: on a
-     * 2-core machine it would otherwise stall the animate thread for a frame or more. */
-    struct sched_param sp = {0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
-        pa_log_debug("app", "portrait builder: SCHED_IDLE not available");
+    /* Rig building (tracker, segmenter) should yield the CPU to the live stages. A nice
+     * value rather than SCHED_IDLE: an idle-class thread preempted while holding a shared
+     * lock (malloc's arena, say) can stall the animate thread for hundreds of ms. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+        pa_log_debug("app", "portrait builder: cannot lower its priority");
     pthread_mutex_lock(&pl->build_lock);
     for (;;) {
         while (!pl->build_req && !pl->build_quit)
@@ -59,6 +61,8 @@ static void *build_main(void *arg)
         snprintf(path, sizeof(path), "%s", pl->build_path);
         pl->build_req = 0;
         pthread_mutex_unlock(&pl->build_lock);
+        /* Free the portrait the animate thread retired, here rather than on the hot path. */
+        pa_portrait_destroy(atomic_exchange(&pl->retired, NULL));
 
         pthread_mutex_lock(&pl->params_lock);
         struct pa_anim_params ap = pl->params;
@@ -215,6 +219,7 @@ void pa_pipeline_destroy(struct pa_pipeline *pl)
     pa_mailbox_destroy(pl->mb_track);
     pa_mailbox_destroy(pl->mb_anim);
     pa_portrait_destroy(atomic_exchange(&pl->pending, NULL));
+    pa_portrait_destroy(atomic_exchange(&pl->retired, NULL));
     pa_portrait_destroy(pl->current);
     pa_frame_pool_destroy(pl->out_pool);
     pa_frame_pool_destroy(pl->drv_pool);
@@ -271,6 +276,17 @@ void pa_pipeline_get_status(struct pa_pipeline *pl, struct pa_pipeline_status *s
     pthread_mutex_lock(&pl->neutral_lock);
     snprintf(st->portrait, sizeof(st->portrait), "%s", pl->portrait_name);
     pthread_mutex_unlock(&pl->neutral_lock);
+}
+
+void pa_pipeline_reset_stats(struct pa_pipeline *pl)
+{
+    pa_stats_reset(&pl->st_capture);
+    pa_stats_reset(&pl->st_track);
+    pa_stats_reset(&pl->st_anim);
+    pa_stats_reset(&pl->st_latency);
+    for (int i = 0; i < pl->n_outs; i++)
+        pa_stats_reset(&pl->outs[i].stats);
+    atomic_store(&pl->max_gap_ms, 0.0);
 }
 
 /* Newest .png/.jpg in the watched folder that is newer than *since; path into buf. */

@@ -53,6 +53,7 @@ struct pa_pipeline {
     struct pa_portrait *current;
     struct pa_frame_pool *out_pool;
     _Atomic(struct pa_portrait *) pending; ///< builder -> animate hand-over
+    _Atomic(struct pa_portrait *) retired; ///< animate -> builder, to be freed off the hot path
     atomic_int calibrate, params_dirty;
     pthread_mutex_t params_lock;
     struct pa_anim_params params;  ///< guarded by params_lock

@@ -42,6 +42,12 @@ int pa_portrait_build(struct pa_portrait **out, const char *path, struct pa_trac
         goto fail;
     if ((ret = pa_image_alloc(&p->render, p->img.w, p->img.h, PA_PIX_RGB24)) < 0)
         goto fail;
+    /* Warm up here, off the hot path: the first render touches every buffer (page faults,
+     * caches), which would otherwise stall the live stream on the first frame after a
+     * switch. The warm-up frame must not become the motion reference, hence calibrate. */
+    if ((ret = pa_animator_render(p->anim, &p->face, NULL, &p->render)) < 0)
+        goto fail;
+    pa_animator_calibrate(p->anim);
     pa_image_free(&mask);
     *out = p;
     return 0;

@@ -63,6 +63,14 @@ void pa_stats_get(struct pa_stage_stats *s, struct pa_stats_summary *out)
     out->max = n ? v[n - 1] : 0.0;
 }
 
+void pa_stats_reset(struct pa_stage_stats *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->n = 0;
+    s->head = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
 double pa_stats_cpu_seconds(void)
 {
     struct rusage ru;

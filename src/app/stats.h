@@ -30,6 +30,8 @@ void pa_stats_destroy(struct pa_stage_stats *s);
 void pa_stats_add(struct pa_stage_stats *s, double ms);
 void pa_stats_drop(struct pa_stage_stats *s, int64_t n);
 void pa_stats_get(struct pa_stage_stats *s, struct pa_stats_summary *out);
+/** Empty the ring (p50/p95/max start over); the frame and drop counters keep counting. */
+void pa_stats_reset(struct pa_stage_stats *s);
 
 /** Process CPU time in seconds (user + system) and resident memory in MiB. */
 double pa_stats_cpu_seconds(void);

@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,9 @@ static struct {
 } g_modules[MAX_MODULES];
 static int g_n_modules;
 static enum pa_log_level g_default = PA_LOG_WARN;
+/* Highest level any module logs at: lets disabled messages return without the lock, so a
+ * hot path never waits on a thread that happens to be printing. -1 = not initialised. */
+static atomic_int g_max_level = -1;
 static int g_inited;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -68,10 +72,13 @@ static int set_locked(const char *spec)
     }
     g_default = def;
     g_n_modules = n_mod;
+    int max = (int)def;
     for (int i = 0; i < n_mod; i++) {
         memcpy(g_modules[i].name, names[i], sizeof(names[i]));
         g_modules[i].level = levels[i];
+        max = PA_MAX(max, (int)levels[i]);
     }
+    atomic_store(&g_max_level, max);
     return 0;
 }
 
@@ -83,6 +90,8 @@ static void init_locked(void)
     const char *env = getenv("PA_DEBUG");
     if (env && set_locked(env) < 0)
         fprintf(stderr, "panim: ignoring unparsable PA_DEBUG='%s'\n", env);
+    if (atomic_load(&g_max_level) < 0)
+        atomic_store(&g_max_level, (int)g_default);
 }
 
 int pa_log_set(const char *spec)
@@ -107,6 +116,9 @@ static enum pa_log_level level_locked(const char *module)
 
 int pa_log_enabled(const char *module, enum pa_log_level level)
 {
+    int max = atomic_load(&g_max_level);
+    if (max >= 0 && (int)level > max)
+        return 0;
     pthread_mutex_lock(&g_lock);
     init_locked();
     int on = level <= level_locked(module);
@@ -117,6 +129,9 @@ int pa_log_enabled(const char *module, enum pa_log_level level)
 void pa_log(const char *module, enum pa_log_level level, const char *fmt, ...)
 {
     static const char *tags[] = {"", "error", "warning", "info", "debug"};
+    int max = atomic_load(&g_max_level);
+    if (max >= 0 && (int)level > max)
+        return;
     pthread_mutex_lock(&g_lock);
     init_locked();
     if (level <= level_locked(module) && level > PA_LOG_QUIET) {

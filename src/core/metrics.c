@@ -126,7 +126,8 @@ int pa_metric_ssim(const struct pa_image *a, const struct pa_image *b, const str
     int vw = w - PA_SSIM_WIN + 1, vh = h - PA_SSIM_WIN + 1;
     size_t n_h5, bytes;
     if (pa_size_mul((size_t)h * 5, (size_t)vw, &n_h5) < 0 ||
-        pa_size_add(n_h5, 2 * (size_t)w, &n_h5) < 0 || pa_size_mul(n_h5, sizeof(double), &bytes) < 0)
+        pa_size_add(n_h5, 2 * (size_t)w, &n_h5) < 0 ||
+        pa_size_mul(n_h5, sizeof(double), &bytes) < 0)
         return PA_ENOMEM;
     double *buf = pa_malloc(bytes);
     if (!buf)
@@ -148,8 +149,8 @@ int pa_metric_ssim(const struct pa_image *a, const struct pa_image *b, const str
             }
             double ma = s[0], mb = s[1];
             double va = s[2] - ma * ma, vb = s[3] - mb * mb, cov = s[4] - ma * mb;
-            total += (2 * ma * mb + c1) * (2 * cov + c2) /
-                     ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            total +=
+                (2 * ma * mb + c1) * (2 * cov + c2) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
         }
     }
     pa_free(buf);
@@ -161,7 +162,8 @@ int pa_metric_nme(const float *pred, const float *ref, int n, double *out)
 {
     if (!pred || !ref || n < 264)
         return PA_EINVAL;
-    double iod = hypot((double)ref[3 * 33] - ref[3 * 263], (double)ref[3 * 33 + 1] - ref[3 * 263 + 1]);
+    double iod =
+        hypot((double)ref[3 * 33] - ref[3 * 263], (double)ref[3 * 33 + 1] - ref[3 * 263 + 1]);
     if (!(iod > 0.0))
         return PA_EINVAL;
     double sum = 0.0;

@@ -24,6 +24,7 @@ static const struct pa_output_ops *const outputs[] = {
     &pa_output_mjpeg_ops,
 #endif
     &pa_output_ndi_ops,
+    &pa_output_null_ops,
 };
 
 /* Known prefixes whose backend may be missing from this build, and what to install. */
@@ -68,7 +69,7 @@ static int unknown_spec(const char *spec)
     }
     pa_log_error("io",
                  "%s: unknown output (use window, v4l2:/dev/videoN, file:PATH.mp4|.mkv, "
-                 "stream:rtmp://...|srt://..., mjpeg:PORT or ndi:NAME)",
+                 "stream:rtmp://...|srt://..., mjpeg:PORT, ndi:NAME or null)",
                  spec);
     return PA_EINVAL;
 }

@@ -9,6 +9,7 @@
  *   stream:rtmp://... | stream:srt://...  live H.264 stream, FLV or MPEG-TS (same file)
  *   mjpeg:PORT | mjpeg:HOST:PORT    MJPEG over HTTP, 127.0.0.1 unless HOST (out_mjpeg_http.c)
  *   ndi:NAME                    NDI sender through the runtime found at open (out_ndi.c)
+ *   null[:NAME]                 counts frames and discards them (out_null.c, benchmarks)
  *
  * Threads: the app gives each output its own thread (sinks block: encoder, socket, device).
  * One output's open, write, poll and close must all be called from that same thread; the
@@ -100,5 +101,6 @@ extern const struct pa_output_ops pa_output_file_ops;   ///< out_file_ffmpeg.c
 extern const struct pa_output_ops pa_output_stream_ops; ///< out_file_ffmpeg.c
 extern const struct pa_output_ops pa_output_mjpeg_ops;  ///< out_mjpeg_http.c
 extern const struct pa_output_ops pa_output_ndi_ops;    ///< out_ndi.c
+extern const struct pa_output_ops pa_output_null_ops;   ///< out_null.c (benchmarks)
 
 #endif /* PA_IO_OUTPUT_H */

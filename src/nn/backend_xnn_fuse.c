@@ -17,7 +17,7 @@
  *  - out starts at or after x and y (where it overlaps them): going through the pixels
  *    backwards, the write of pixel p ends above everything still to be read (x and y of the
  *    pixels below p start lower and have strides C <= C'), so only pixel p's own inputs can be
- *    hit: each pixel is computed into a small buffer before it is stored.
+ *    hit: such a pixel is computed into a small buffer before it is stored.
  *  - out starts at or before y, and ends its last pixel's x-lag before x (out_base +
  *    pixels*(C'-C) <= x_base) where it overlaps x: the same forwards.
  *  - Otherwise the pattern is left to XNNPACK and the reference kernels.
@@ -178,7 +178,13 @@ static void padd_slice(void *arg, int job, int n_jobs)
         padd_pixel(c->x + p * ci, c->y + p * co, c->out + p * co, ci, co, lo, hi);
 }
 
-/* Buffers overlap: one pixel at a time through a staging buffer, in the safe order. */
+static int ranges_meet(const float *a, size_t na, const float *b, size_t nb)
+{
+    return (uintptr_t)a < (uintptr_t)(b + nb) && (uintptr_t)b < (uintptr_t)(a + na);
+}
+
+/* Buffers overlap: one pixel at a time in the safe order, staged when the pixel's output
+ * meets its own inputs. */
 static void padd_ordered(const struct padd_ctx *c)
 {
     const struct pa__xnn_padd *f = c->f;
@@ -188,8 +194,14 @@ static void padd_ordered(const struct padd_ctx *c)
     act_bounds(f->act, &lo, &hi);
     for (size_t i = 0; i < n; i++) {
         size_t p = f->order == PA__XNN_PADD_BACKWARD ? n - 1 - i : i;
-        padd_pixel(c->x + p * ci, c->y + p * co, stage, ci, co, lo, hi);
-        memcpy(c->out + p * co, stage, co * sizeof(float));
+        const float *x = c->x + p * ci, *y = c->y + p * co;
+        float *o = c->out + p * co;
+        if (!ranges_meet(o, co, x, ci) && !ranges_meet(o, co, y, co)) {
+            padd_pixel(x, y, o, ci, co, lo, hi);
+            continue;
+        }
+        padd_pixel(x, y, stage, ci, co, lo, hi);
+        memcpy(o, stage, co * sizeof(float));
     }
 }
 

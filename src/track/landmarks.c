@@ -5,7 +5,10 @@
  *  - ROI: centre of a box, rotation = -atan2(-(y1 - y0), x1 - x0) for the reference points
  *    (eyes of the detection, or landmarks 33 -> 263 when tracking), side = 1.5 × the long
  *    side of the box (RectTransformation scale 1.5, square_long);
- *  - crop: the rotated square resampled to 192×192 (bilinear), RGB in [0, 1];
+ *  - crop: the rotated square resampled to 192×192 (bilinear), RGB in [0, 1]. Where the
+ *    square leaves the image the edge pixels are replicated: ImageToTensorCalculator's
+ *    default border mode is BORDER_REPLICATE (GL clamp-to-edge). A black border instead
+ *    moves the points of faces near an edge by up to 1 % of the eye distance;
  *  - outputs: mesh [468×3] in crop pixels; the attention model adds lips [80×2],
  *    eyes [71×2] ×2 and irises [5×2] ×2 that overwrite/extend the mesh (refine_tables.inc;
  *    the irises take the mean depth of their eye contour); face flag = logit -> sigmoid;
@@ -91,7 +94,8 @@ int pa_landmarker_create(struct pa_landmarker **out, const struct pa_nn_model *m
     ret = pa_nn_model_io(model, 0, 0, dims, &ndim, &name);
     if (ret < 0 || ndim != 4 || dims[1] != LM_SIZE || dims[2] != LM_SIZE || dims[3] != 3 ||
         map_outputs(lm, model) < 0) {
-        pa_log_error("track", "landmark model: unexpected inputs/outputs (not face_landmark*.tflite?)");
+        pa_log_error("track",
+                     "landmark model: unexpected inputs/outputs (not face_landmark*.tflite?)");
         ret = PA_EINVALDATA;
         goto fail;
     }
@@ -229,12 +233,13 @@ static void crop_replicate(const struct pa_image *img, float *dst, int size, con
 int pa_landmarker_run(struct pa_landmarker *lm, const struct pa_image *img,
                       const struct pa_roi *roi, float (*pts)[3], float *presence)
 {
+    if (img->fmt != PA_PIX_RGB24 || !img->data || img->w <= 0 || img->h <= 0)
+        return PA_EINVAL;
     float *m = lm->crop_m;
     pa_roi_matrix(roi, LM_SIZE, m);
     float *in = pa_nn_session_input(lm->session, 0);
     int ret = 0;
-    if (img->fmt != PA_PIX_RGB24 || !img->data)
-        return PA_EINVAL;
+    /* Inside the image both paths give the same values; the core warp is faster. */
     if (crop_inside(m, LM_SIZE, img->w, img->h))
         ret = pa_image_warp_affine_f32(img, in, LM_SIZE, LM_SIZE, m, 1.0f / 255.0f, 0.0f);
     else

@@ -29,8 +29,10 @@ trap 'chmod -R u+w "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 show() { echo "---- $1"; cat "$1"; }
 step() { echo "== $*"; }
-frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
-    -of csv=p=0 "$1"; }
+frames() {
+    ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+        -of csv=p=0 "$1"
+}
 audio_streams() { ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$1" |
     wc -l; }
 # exit 1, exactly one stderr line that names $2, no file $3 and no $3.part
@@ -47,7 +49,8 @@ t0=$(date +%s%N)
 "$P" animate -s "$PORTRAIT" -d idle --duration 2 -o "$TMP/idle.mp4" >"$TMP/idle.log" 2>&1 ||
     { show "$TMP/idle.log"; fail "idle animation failed"; }
 echo "idle: $((($(date +%s%N) - t0) / 1000000)) ms; $(cat "$TMP/idle.log")"
-[ "$(frames "$TMP/idle.mp4")" = 50 ] || fail "idle: expected 50 frames, got $(frames "$TMP/idle.mp4")"
+n=$(frames "$TMP/idle.mp4")
+[ "$n" = 50 ] || fail "idle: expected 50 frames, got $n"
 [ ! -e "$TMP/idle.mp4.part" ] || fail "idle: .part left"
 
 step "driving clip with audio (20 frames)"

@@ -67,9 +67,9 @@ cport=$((port + 2))
 cp "$portrait" "$T/a.png"
 cp "$S/testdata/source/lp_s42.jpg" "$T/b.jpg"
 "$P" live -s "$portrait" -d idle --output "mjpeg:$((port + 3))" --control-port "$cport" \
-    --duration 12 --status 0 >"$T/sw.log" 2>&1 &
+    --duration 20 --status 0 >"$T/sw.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$cport/status" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -s "http://127.0.0.1:$cport/status" >/dev/null && break; sleep 0.1; done
 for i in $(seq 100); do
     f=$T/a.png; [ $((i % 2)) = 0 ] && f=$T/b.jpg
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -80,6 +80,12 @@ done
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: image/png' \
     --data-binary "@$T/noface.png" "http://127.0.0.1:$cport/portrait")
 curl -s "http://127.0.0.1:$cport/metrics" | grep -q '^panim_frames_total' || fail "no /metrics"
+# Switches are built off the hot path and coalesced; wait for the faceless one's verdict.
+for _ in $(seq 100); do
+    curl -s "http://127.0.0.1:$cport/metrics" |
+        grep -q 'panim_portrait_switches_total{result="refused"} [1-9]' && break
+    sleep 0.1
+done
 wait $pid || fail "live failed during switching: $(tail -5 "$T/sw.log")"
 summary=$(grep '^live:' "$T/sw.log")
 refused=$(echo "$summary" | sed -n 's/.* \([0-9]*\) refused$/\1/p')
@@ -87,7 +93,10 @@ ok=$(echo "$summary" | sed -n 's/.*switches \([0-9]*\) ok.*/\1/p')
 gap=$(echo "$summary" | sed -n 's/.*max frame gap \([0-9.]*\) ms.*/\1/p')
 [ "${refused:-0}" -ge 1 ] || fail "faceless portrait not refused: $summary"
 [ "${ok:-0}" -ge 20 ] || fail "too few switches applied: $summary"
-limit=${PA_LIVE_MAX_GAP_MS:-100}
+# The 100 ms budget is for optimised builds; sanitizers and -O0 slow rendering 3-10x.
+limit=100
+grep -Eq "PA_SANITIZE:STRING=.+|CMAKE_BUILD_TYPE:STRING=Debug" "$B/CMakeCache.txt" && limit=400
+limit=${PA_LIVE_MAX_GAP_MS:-$limit}
 python3 -c "import sys; sys.exit(0 if float('$gap') <= $limit else 1)" ||
     fail "frame gap $gap ms > $limit ms during switching: $summary"
 echo "ok: switching ($ok applied, $refused refused, max gap $gap ms)"

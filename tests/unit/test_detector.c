@@ -196,7 +196,8 @@ PA_TEST(portraits_one_face)
         ASSERT_OK(pa_detector_run(e.det, &img, d, PA_DETECTOR_MAX_FACES, &n));
         const float *lm = geo_frame(&ora, i);
         /* Eye centres: the mean of each eye's corners (person's right eye = image left). */
-        float re[2] = {0.5f * (lm[3 * 33] + lm[3 * 133]), 0.5f * (lm[3 * 33 + 1] + lm[3 * 133 + 1])};
+        float re[2] = {0.5f * (lm[3 * 33] + lm[3 * 133]),
+                       0.5f * (lm[3 * 33 + 1] + lm[3 * 133 + 1])};
         float le[2] = {0.5f * (lm[3 * 263] + lm[3 * 362]),
                        0.5f * (lm[3 * 263 + 1] + lm[3 * 362 + 1])};
         double iod = hypot(lm[3 * 33] - lm[3 * 263], lm[3 * 33 + 1] - lm[3 * 263 + 1]);

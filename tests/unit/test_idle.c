@@ -115,8 +115,8 @@ static void check_minute(uint32_t seed)
         }
         if (i > 0) {
             for (int k = 0; k < st.n_points; k++)
-                max_step = fmaxf(max_step, hypotf(st.pts[k][0] - prev.pts[k][0],
-                                                  st.pts[k][1] - prev.pts[k][1]));
+                max_step = fmaxf(
+                    max_step, hypotf(st.pts[k][0] - prev.pts[k][0], st.pts[k][1] - prev.pts[k][1]));
             max_dangle = fmaxf(max_dangle, fabsf(st.pose.yaw - prev.pose.yaw));
             max_dangle = fmaxf(max_dangle, fabsf(st.pose.pitch - prev.pose.pitch));
             max_dangle = fmaxf(max_dangle, fabsf(st.pose.roll - prev.pose.roll));
@@ -130,7 +130,8 @@ static void check_minute(uint32_t seed)
     pa_pose_to_canonical(&p, &st.pts[0][0], PA_FACE_MESH_POINTS, &canon[0][0]);
     ASSERT_ARRAY_NEAR(&canon[0][0], &st.canonical[0][0], 3 * PA_FACE_MESH_POINTS, 1e-3);
 
-    fprintf(stderr, "seed %u: %d blinks, %d dips, gaze_x %.2f..%.2f, max step %.2f px "
+    fprintf(stderr,
+            "seed %u: %d blinks, %d dips, gaze_x %.2f..%.2f, max step %.2f px "
             "(iod %.1f), max angle step %.3f deg\n",
             seed, blinks, dips, gx_lo, gx_hi, max_step, iod, max_dangle);
     ASSERT_TRUE(blinks >= 8 && blinks <= 30);

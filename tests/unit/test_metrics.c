@@ -44,7 +44,8 @@ static double naive_ssim(const struct pa_image *a, const struct pa_image *b, str
             double ma = 0, mb = 0, saa = 0, sbb = 0, sab = 0;
             for (int i = 0; i < 11; i++) {
                 for (int j = 0; j < 11; j++) {
-                    const uint8_t *p = pa_image_px(a, x + j, y + i), *q = pa_image_px(b, x + j, y + i);
+                    const uint8_t *p = pa_image_px(a, x + j, y + i),
+                                  *q = pa_image_px(b, x + j, y + i);
                     double va = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
                     double vb = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
                     double k = w[i][j] / wsum;
@@ -53,7 +54,8 @@ static double naive_ssim(const struct pa_image *a, const struct pa_image *b, str
                 }
             }
             double va = saa - ma * ma, vb = sbb - mb * mb, cov = sab - ma * mb;
-            total += (2 * ma * mb + c1) * (2 * cov + c2) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            total +=
+                (2 * ma * mb + c1) * (2 * cov + c2) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
             count++;
         }
     }
