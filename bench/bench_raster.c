@@ -4,9 +4,10 @@
  * crop into 1280x720 and 1920x1080 frames (scaled + rotated placement with a feathered
  * mask, and a 1:1 integer placement), and the mask feather/erode helpers. For each case:
  * one warm-up call, then calls until the time budget is spent (at least 5); prints median
- * and p95 wall ms, the fastest call, calls per second (from the median), median process CPU
- * ms (all threads; on a busy machine the 1-thread CPU time and the minimum are the steadier
- * numbers) and pa_malloc calls per call.
+ * and p95 wall ms, the fastest call, calls per second (from the median), the median process
+ * CPU time the kernel reports (on a busy shared machine the 1-thread CPU time and the
+ * minimum are the steadier numbers; pool workers' time may be under-counted) and pa_malloc
+ * calls per call.
  *
  * Usage: bench_raster [--json] [--seconds S] [shared_dir]. The source crop is a real
  * portrait (testdata/source/lp_s9.jpg resized) when shared_dir (default $PA_SHARED_DIR,

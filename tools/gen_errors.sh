@@ -12,7 +12,7 @@
 #   fprintf(stderr, ...)             KIND stderr            (commands' own messages)
 #   rd_error, arg_error, pa_config_set_error, fail (config_value.c)   KIND config
 #   op_fail, node_fail, pa_fb_fail   KIND model             (a .tflite file the loader refuses)
-#   pa_control_error                 KIND http              (control API error replies)
+#   pa_control_error, send_error, `*msg = "..."` in control.c   KIND http (control API replies)
 #   report(d, ST_FAIL / ST_WARN, ...) in cmd_doctor.c       KIND doctor
 #
 # Matching rule (--check): the format is cut at every printf conversion (%s, %d, %.1f, %zu,
@@ -26,14 +26,16 @@ cd "$(dirname "$0")/.."
 exec python3 - "$@" <<'PY'
 import os, re, sys
 
-CALLS = {
-    "pa_log_error": ("error", 0), "pa_log_warn": ("warning", 0),
-    "rd_error": ("config", 0), "arg_error": ("config", 0), "pa_config_set_error": ("config", 0),
-    "op_fail": ("model", 0), "node_fail": ("model", 0), "pa_fb_fail": ("model", 0),
-    "pa_control_error": ("http", 0), "fprintf": ("stderr", 0), "report": ("doctor", 0),
-    "fail": ("config", 0),
+CALLS = {  # function -> KIND
+    "pa_log_error": "error", "pa_log_warn": "warning",
+    "rd_error": "config", "arg_error": "config", "pa_config_set_error": "config",
+    "op_fail": "model", "node_fail": "model", "pa_fb_fail": "model",
+    "pa_control_error": "http", "send_error": "http", "fprintf": "stderr", "report": "doctor",
+    "fail": "config",
 }
-ONLY_IN = {"report": "src/app/cmd_doctor.c", "fail": "src/app/config_value.c"}
+ONLY_IN = {"report": "src/app/cmd_doctor.c", "fail": "src/app/config_value.c",
+           "send_error": "src/app/control.c"}
+TERNARY = re.compile(r'^[^"]*\?\s*("(?:[^"\\]|\\.)*")\s*:\s*("(?:[^"\\]|\\.)*")$', re.S)
 MIN_FRAG = 6
 CONV = re.compile(r"%[-+ #0]*(?:\*|\d+)?(?:\.(?:\*|\d+))?(?:hh|h|ll|l|z|j|t|L)?[diouxXeEfgGcsp%]")
 
@@ -96,9 +98,15 @@ def fragment(fmt):
     best = best.strip(" .,:;").strip()
     return best
 
+def entry(path, line, kind, fmt):
+    fmt = fmt.rstrip("\n")
+    frag = fragment(fmt)
+    return (path, line, "forward" if len(frag) < MIN_FRAG else kind, fmt, frag)
+
 def messages():
     out = []
-    for root, _, files in os.walk("src"):
+    for root, dirs, files in os.walk("src"):
+        dirs.sort()
         for fn in sorted(files):
             if not fn.endswith((".c", ".h", ".inc")):
                 continue
@@ -113,7 +121,7 @@ def messages():
                 if re.search(r"\b(int|void|static|char)\s*\**\s*$", before):
                     continue
                 args, _ = split_args(src, m.end() - 1)
-                kind = CALLS[name][0]
+                kind = CALLS[name]
                 if name == "fprintf":
                     if not args or args[0] != "stderr":
                         continue
@@ -123,19 +131,26 @@ def messages():
                 # The format is the first literal argument; report(d, st, "check", FMT) and
                 # pa_log_*("module", FMT) have a literal before it.
                 skip = 3 if name == "report" else 1 if name.startswith("pa_log") else 0
-                fmt = None
+                fmts = []
                 for a in args[skip:]:
-                    fmt = literal(a)
-                    if fmt is not None:
+                    t = TERNARY.match(a)
+                    if t:  # cond ? "a" : "b": both are messages
+                        fmts = [literal(t.group(1)), literal(t.group(2))]
                         break
-                if fmt is None:
-                    continue
+                    f = literal(a)
+                    if f is not None:
+                        fmts = [f]
+                        break
                 line = src.count("\n", 0, m.start()) + 1
-                fmt = fmt.rstrip("\n")
-                frag = fragment(fmt)
-                if len(frag) < MIN_FRAG:
-                    kind = "forward"
-                out.append((path, line, kind, fmt, frag))
+                for fmt in fmts:
+                    out.append(entry(path, line, kind, fmt))
+            if path == "src/app/control.c":
+                for m in re.finditer(r'^[ \t]*\*msg\s*=\s*([^;]*);', src, re.M):
+                    line = src.count("\n", 0, m.start()) + 1
+                    t = TERNARY.match(m.group(1))
+                    for f in [t.group(1), t.group(2)] if t else [m.group(1)]:
+                        if literal(f) is not None:
+                            out.append(entry(path, line, "http", literal(f)))
     return out
 
 def main(argv):

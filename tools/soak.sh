@@ -121,6 +121,9 @@ except OSError:
     rows = []
 if rc != 0:
     bad.append(f"panim live exited with {rc}")
+# The last row is written after the pipeline stopped (outputs closed, memory returned).
+final = rows[-1] if rows else {}
+rows = rows[:-1]
 if len(rows) < 3:
     bad.append(f"only {len(rows)} metrics rows")
     rows = []
@@ -144,15 +147,15 @@ else:
     bad.append("too few RSS samples after the warm-up")
 growth_h = slope * 3600.0
 rise = slope * (fit[-1][0] - fit[0][0]) if len(fit) >= 2 else 0.0
-last = rows[-1] if rows else {}
-frames = int(last.get("frames_out", 0) or 0)
-dropped = int(last.get("dropped", 0) or 0)
+frames = int(final.get("frames_out", 0) or 0)
+dropped = int(final.get("dropped", 0) or 0)
 gap = "?"
 if "max frame gap" in summary:
     gap = summary.split("max frame gap ")[1].split(" ms")[0]
 rss0 = samples[0][1] if samples else 0.0
 rss1 = samples[-1][1] if samples else 0.0
-print(f"soak: {len(rows)} s measured, {frames} frames out ({frames / max(len(rows), 1):.1f} fps, "
+elapsed = float(final.get("uptime_s", 0) or 0)
+print(f"soak: {elapsed:.0f} s, {frames} frames out ({frames / max(elapsed, 1e-9):.1f} fps, "
       f"driver {fps:g}), dropped {dropped}, max frame gap {gap} ms")
 print(f"soak: RSS {rss0:.1f} -> {rss1:.1f} MiB; after {skip:.0f} s: {len(fit)} samples, "
       f"growth {growth_h:+.2f} MiB/hour (fitted rise {rise:+.2f} MiB; limit {max_growth:g} MiB/hour)")

@@ -364,7 +364,7 @@ static void box_row(const uint8_t *in, uint8_t *out, int n, int r, float inv_k)
     for (int x = 0; x < PA_MIN(r, n - 1) + 1; x++)
         sum += in[x];
     // Three stretches, so the loop carries no edge tests: the window enters, slides, leaves.
-    int a = PA_MIN(r + 1, n), b = PA_MAX(n - r - 1, a);
+    int a = PA_MIN(r, n), b = PA_MAX(n - r - 1, a);
     for (int x = 0; x < a; x++) {
         out[x] = (uint8_t)((float)sum * inv_k + 0.5f);
         if (x + r + 1 < n)

@@ -66,19 +66,30 @@ static const char g_usage[] =
 
 /* ---- the executables -------------------------------------------------------------------- */
 
+/* The folder panim runs from (where the build put the bench executables too). */
+static int exe_dir(char *buf, size_t n)
+{
+    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+    if (len <= 0)
+        return PA_ENOENT;
+    buf[len] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    return 0;
+}
+
 static int exec_bench(const char *name, int argc, char **argv)
 {
-    char self[PATH_MAX], path[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0) {
+    char self[PATH_MAX], path[PATH_MAX];
+    if (exe_dir(self, sizeof(self)) < 0) {
         fprintf(stderr, "panim bench: cannot find panim's own folder: %s\n", strerror(errno));
         return 1;
     }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(path, sizeof(path), "%s/bench_%s", self, name);
+    if (snprintf(path, sizeof(path), "%s/bench_%s", self, name) >= (int)sizeof(path)) {
+        fprintf(stderr, "panim bench: path too long: %s\n", self);
+        return 1;
+    }
     if (access(path, X_OK) != 0) {
         fprintf(stderr,
                 "panim bench: bench_%s not built: cmake --build --preset release "
@@ -232,20 +243,12 @@ static const char *default_clip(char *buf, size_t n)
 {
     const char *rel = "testdata/driving/lp_d3.mp4";
     const char *env = getenv("PA_SHARED_DIR");
-    if (env && *env) {
-        snprintf(buf, n, "%s/%s", env, rel);
-        return buf;
-    }
+    if (env && *env)
+        return snprintf(buf, n, "%s/%s", env, rel) < (int)n ? buf : NULL;
     char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (len <= 0)
+    if (exe_dir(self, sizeof(self)) < 0)
         return NULL;
-    self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(buf, n, "%s/../../shared/%s", self, rel);
-    return buf;
+    return snprintf(buf, n, "%s/../../shared/%s", self, rel) < (int)n ? buf : NULL;
 }
 
 /* ---- running ---------------------------------------------------------------------------- */

@@ -159,7 +159,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         } else {
             off -= c->head_len + s->size;
             take = PA_MIN(max - n, 2 - off);
-            memcpy(buf + n, "\r\n" + off, take);
+            static const char crlf[2] = {'\r', '\n'};
+            memcpy(buf + n, crlf + off, take);
         }
         n += take;
         c->off += take;

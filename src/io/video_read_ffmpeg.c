@@ -164,9 +164,11 @@ static int convert(struct pa_video_reader *r, struct pa_image *out, double *t)
                      r->info.w, r->info.h, f->width, f->height);
         return PA_EINVALDATA;
     }
+    /* SWS_BICUBIC is what the ffmpeg command line uses by default: with it, our RGB frames
+     * are the same pixels as `ffmpeg -i CLIP -pix_fmt rgb24` (the tracker oracle's frames). */
     r->sws = sws_getCachedContext(r->sws, f->width, f->height, (enum AVPixelFormat)f->format,
                                   r->info.w, r->info.h, AV_PIX_FMT_RGB24,
-                                  SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL,
+                                  SWS_BICUBIC, NULL, NULL,
                                   NULL);
     if (!r->sws)
         return PA_EINVALDATA;

@@ -130,7 +130,11 @@ int munmap(void *addr, size_t len)
 
 /* glibc declares poll's array write-only (access attribute); the fake must read its fd. */
 #pragma GCC diagnostic push
+#if defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#else
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (n != 1 || fds[0].fd != g_fake.fd || g_fake.fd < 0)

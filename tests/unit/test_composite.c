@@ -387,6 +387,44 @@ PA_TEST(feather_turns_a_step_into_a_monotonic_ramp)
     pa_mask_feather(mask, W, H, S, 999, scratch); // window larger than the mask
 }
 
+/* One exact box pass (window 2r + 1, outside 0) over n values `step` apart, in double. */
+static void ref_box(double *v, int n, ptrdiff_t step, int r, double *tmp)
+{
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int k = i - r; k <= i + r; k++)
+            s += k >= 0 && k < n ? v[k * step] : 0;
+        tmp[i] = s / (2 * r + 1);
+    }
+    for (int i = 0; i < n; i++)
+        v[i * step] = tmp[i];
+}
+
+PA_TEST(feather_matches_three_exact_box_passes)
+{
+    enum { W = 53, H = 41, S = 64 };
+    static uint8_t mask[H * S], scratch[1 << 14];
+    static double ref[H * W], tmp[64];
+    uint32_t seed = 23;
+    for (int r = 1; r <= 7; r += 3) {
+        // Noise, so that any window error shows.
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                ref[y * W + x] = mask[y * S + x] = (uint8_t)lcg(&seed);
+        pa_mask_feather(mask, W, H, S, r, scratch);
+        for (int pass = 0; pass < 3; pass++)
+            for (int y = 0; y < H; y++)
+                ref_box(ref + y * W, W, 1, r, tmp);
+        for (int pass = 0; pass < 3; pass++)
+            for (int x = 0; x < W; x++)
+                ref_box(ref + x, H, W, r, tmp);
+        // Six roundings to whole levels, each at most 0.5 off.
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                ASSERT_NEAR(mask[y * S + x], ref[y * W + x], 3.0);
+    }
+}
+
 PA_TEST(erode_equals_a_brute_force_minimum)
 {
     enum { W = 37, H = 29, S = 40 };
