@@ -378,7 +378,7 @@ PA_TEST(yuyv_stream)
     ASSERT_EQ(g_fake.cur.w, 640);
     ASSERT_EQ(g_fake.parm_fps, 30);
     ASSERT_EQ(g_fake.n_bufs, 4);
-    uint8_t yuyv[1280], rgb[960];
+    uint8_t yuyv[1280], rgb[640 * 3];
     int64_t prev_ns = 0, first_ns = 0;
     uint64_t allocs = 0;
     for (int k = 0; k < 12; k++) {

@@ -38,7 +38,9 @@ PA_TEST(image_alloc_view_copy)
     ASSERT_OK(pa_image_alloc(&b, 5, 3, PA_PIX_RGB24));
     ASSERT_OK(pa_image_copy(&b, &a));
     ASSERT_EQ(pa_image_px(&b, 4, 2)[0], 24);
+    pa_image_free(&b);
     ASSERT_ERR(pa_image_alloc(&b, 0, 3, PA_PIX_RGB24), PA_EINVAL);
+    ASSERT_TRUE(b.data == NULL);
     pa_image_free(&a);
     pa_image_free(&b);
     pa_image_free(NULL);
