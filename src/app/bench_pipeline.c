@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/config.h"
 #include "app/pipeline.h"
 #include "app/stats.h"
 #include "core/log.h"
@@ -219,6 +220,22 @@ void pa_bench_print_row(FILE *f, const struct pa_bench_result *r, int mark)
             r->rss_mib, r->max_gap_ms, r->failed ? "  FAILED" : "");
 }
 
+void pa_bench_print_targets(FILE *f, const struct pa_bench_result *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const struct pa_bench_result *r = &rows[i];
+        if (r->c.h != 720 || r->failed)
+            continue;
+        fprintf(f,
+                "  target 720p %s@%.0f t%d+a%d crop %d: %.0f fps %s | CPU %.0f%% %s half | "
+                "latency p95 %.1f ms %s %.0f ms\n",
+                r->c.driver_name, r->c.fps, r->c.track_threads, r->c.anim_threads,
+                r->c.crop_size, r->c.fps, r->meets_fps ? "reached" : "MISSED", r->cpu_pct,
+                r->cpu_pct < PA_BENCH_TARGET_CPU_PCT ? "<" : ">=", r->lat_p95,
+                r->lat_p95 <= PA_BENCH_TARGET_LAT_MS ? "<=" : ">", PA_BENCH_TARGET_LAT_MS);
+    }
+}
+
 int pa_bench_write_csv(const char *path, const struct pa_bench_result *rows, int n)
 {
     FILE *f = fopen(path, "w");
@@ -281,4 +298,50 @@ struct cJSON *pa_bench_row_json(const struct pa_bench_result *r)
     cJSON_AddNumberToObject(o, "rss_mib", r->rss_mib);
     cJSON_AddBoolToObject(o, "failed", r->failed);
     return o;
+}
+
+int pa_bench_write_config(const char *path, const struct pa_bench_case *c, const char *portrait,
+                          const struct pa_bench_machine *m)
+{
+    struct pa_live_opts lo, back;
+    pa_config_defaults(&lo);
+    lo.pl.portraits[0] = portrait;
+    lo.pl.n_portraits = 1;
+    lo.pl.out_w = c->w;
+    lo.pl.out_h = c->h;
+    lo.pl.fps = c->fps;
+    lo.pl.track_threads = c->track_threads;
+    lo.pl.anim_threads = c->anim_threads;
+    lo.pl.anim.crop_size = c->crop_size;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        pa_log_error("app", "%s: cannot create the config file", path);
+        return PA_EIO;
+    }
+    fprintf(f,
+            "# Tuned by 'panim bench pipeline --tune' for %dx%d on %s (%d cores): track.threads,\n"
+            "# animate.threads and animate.crop_size. Add outputs: panim live --config %s -o "
+            "window\n",
+            c->w, c->h, m->cpu, m->cores, path);
+    int ret = pa_config_dump(&lo, f);
+    if (fclose(f) != 0 && ret == 0)
+        ret = PA_EIO;
+    if (ret < 0) {
+        pa_log_error("app", "%s: write failed", path);
+        return ret;
+    }
+    /* Read it back the way `panim live --config` will: the file must mean what we chose. */
+    struct pa_config *cfg = NULL;
+    if ((ret = pa_config_create(&cfg)) < 0)
+        return ret;
+    pa_config_defaults(&back);
+    const struct pa_config_option *diff = NULL;
+    ret = pa_config_load_file(cfg, &back, path);
+    if (ret == 0 && !pa_config_equal(&lo, &back, &diff)) {
+        pa_log_error("app", "%s: reads back with a different %s.%s", path,
+                     diff ? diff->section : "?", diff ? diff->key : "?");
+        ret = PA_EBUG;
+    }
+    pa_config_destroy(cfg);
+    return ret;
 }

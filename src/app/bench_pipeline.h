@@ -77,10 +77,21 @@ double pa_bench_video_fps(const char *path);
 void pa_bench_print_header(FILE *f);
 void pa_bench_print_row(FILE *f, const struct pa_bench_result *r, int mark);
 
+/** One line per 720p row: the row against the targets (fps, CPU under half, latency p95). */
+void pa_bench_print_targets(FILE *f, const struct pa_bench_result *rows, int n);
+
 /** CSV with a header line. @return 0 or PA_EIO (logged with the path). */
 int pa_bench_write_csv(const char *path, const struct pa_bench_result *rows, int n);
 
 /** JSON object of one row; the caller owns the result (cJSON_Delete). */
 struct cJSON *pa_bench_row_json(const struct pa_bench_result *r);
+
+/**
+ * Write a `panim live --config` file (the config module's dump): defaults, then the portrait,
+ * c's output size, idle rate (c->fps), thread split and crop size; read back and compared.
+ * @return 0; PA_EIO (logged); PA_EBUG when it does not read back the same.
+ */
+int pa_bench_write_config(const char *path, const struct pa_bench_case *c, const char *portrait,
+                          const struct pa_bench_machine *m);
 
 #endif

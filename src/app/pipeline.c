@@ -63,6 +63,25 @@ static int fill_driver_frame(struct pa_pipeline *pl, const struct pa_capture_fra
     return 0;
 }
 
+/* A device vanished (webcam unplugged): keep the stream alive — the outputs keep showing
+ * the last frame — and try to open it again once a second until it is back or we stop. */
+static int reopen_capture(struct pa_pipeline *pl)
+{
+    pa_log_warn("app", "%s: driver lost; retrying every second (the output holds the last "
+                       "frame)", pl->o.driver);
+    pa_capture_close(pl->cap);
+    pl->cap = NULL;
+    while (!atomic_load(&pl->stop)) {
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+        if (pa_capture_open(&pl->cap, pl->o.driver, &pl->cap_params) == 0) {
+            pa_log_warn("app", "%s: driver is back", pl->o.driver);
+            return 0;
+        }
+    }
+    return PA_EOF;
+}
+
 static void *capture_main(void *arg)
 {
     struct pa_pipeline *pl = arg;
@@ -74,6 +93,11 @@ static void *capture_main(void *arg)
         int ret = pa_capture_read(pl->cap, &cf);
         if (ret == PA_EAGAIN)
             continue;
+        if (ret == PA_EIO && !o->offline) {
+            if (reopen_capture(pl) < 0)
+                break;
+            continue;
+        }
         if (ret == PA_EOF) {
             pa_log_info("app", "driver ended");
             break;
@@ -262,8 +286,9 @@ static void handle_event(struct pa_pipeline *pl, enum pa_output_event ev)
         int n = pl->o.n_portraits;
         if (n > 1) {
             int step = ev == PA_OUT_EV_NEXT_PORTRAIT ? 1 : n - 1;
-            pl->portrait_index = (pl->portrait_index + step) % n;
-            pa_pipeline_switch_portrait(pl, pl->o.portraits[pl->portrait_index]);
+            int i = (atomic_load(&pl->portrait_index) + step) % n;
+            atomic_store(&pl->portrait_index, i);
+            pa_pipeline_switch_portrait(pl, pl->o.portraits[i]);
         }
         break;
     }

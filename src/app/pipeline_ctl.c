@@ -181,9 +181,9 @@ int pa_pipeline_create(struct pa_pipeline **out, const struct pa_pipeline_opts *
     pa_pipeline_publish_portrait(pl, pl->current);
     int w = o->out_w > 0 ? o->out_w : pl->current->img.w;
     int h = o->out_h > 0 ? o->out_h : pl->current->img.h;
-    struct pa_capture_params cp = {.fps = o->fps, .loop = o->loop, .realtime = !o->offline,
-                                   .seed = o->seed};
-    if ((ret = pa_capture_open(&pl->cap, o->driver, &cp)) < 0)
+    pl->cap_params = (struct pa_capture_params){.fps = o->fps, .loop = o->loop,
+                                                .realtime = !o->offline, .seed = o->seed};
+    if ((ret = pa_capture_open(&pl->cap, o->driver, &pl->cap_params)) < 0)
         return ret;
     pl->idle_driver = pa_capture_is_idle(pl->cap);
     if ((ret = pa_mailbox_create(&pl->mb_track, o->offline)) < 0 ||
@@ -370,6 +370,15 @@ int pa_pipeline_run(struct pa_pipeline *pl)
     while (ret == 0 && !atomic_load(&pl->stop) && !atomic_load(&pl->anim_done)) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
+        int opened = 0, alive = 0;
+        for (int i = 0; i < pl->n_outs; i++) {
+            opened += atomic_load(&pl->outs[i].opened);
+            alive += atomic_load(&pl->outs[i].alive);
+        }
+        if (opened == pl->n_outs && alive == 0) {
+            pa_log_error("app", "every output has failed; stopping");
+            break;
+        }
         double now = (double)pa_capture_now_ns() / 1e6;
         if (!pl->o.offline && pl->o.duration > 0 && now - pl->start_ms >= pl->o.duration * 1e3)
             break;

@@ -47,6 +47,7 @@ struct pa_pipeline {
     int build_req, build_quit;
     /* capture thread */
     struct pa_capture *cap;
+    struct pa_capture_params cap_params; ///< kept to reopen a vanished device
     struct pa_frame_pool *drv_pool;
     int capture_failed;
     /* animate thread */
@@ -71,7 +72,7 @@ struct pa_pipeline {
     atomic_int stop, abort, anim_done;
     atomic_int_fast64_t frames_out;
     atomic_int switches_ok, switches_failed;
-    int portrait_index;
+    atomic_int portrait_index; ///< hotkey position in o.portraits (output threads)
     /* statistics */
     struct pa_stage_stats st_capture, st_track, st_anim, st_latency;
     double start_ms;

@@ -44,10 +44,14 @@ int pa_portrait_build(struct pa_portrait **out, const char *path, struct pa_trac
         goto fail;
     /* Warm up here, off the hot path: the first render touches every buffer (page faults,
      * caches), which would otherwise stall the live stream on the first frame after a
-     * switch. The warm-up frame must not become the motion reference, hence calibrate. */
-    if ((ret = pa_animator_render(p->anim, &p->face, NULL, &p->render)) < 0)
-        goto fail;
-    pa_animator_calibrate(p->anim);
+     * switch. The warm-up frame must not become the motion reference, hence calibrate.
+     * Only with a serial animator: a shared pool would make the animate thread wait for
+     * this (lower-priority) thread, since pthreadpool serialises its callers. */
+    if (pa_parallel_threads(anim_par) <= 1) {
+        if ((ret = pa_animator_render(p->anim, &p->face, NULL, &p->render)) < 0)
+            goto fail;
+        pa_animator_calibrate(p->anim);
+    }
     pa_image_free(&mask);
     *out = p;
     return 0;
