@@ -306,7 +306,7 @@ static int run_source(struct animate_run *r, struct pa_progress *prog)
 {
     struct pa_image frame;
     double t, t_last = 0.0, d = 1.0 / r->fps_in;
-    int ret, rendered = 0, still = pa_source_kind(r->src) != PA_SOURCE_VIDEO;
+    int ret = 0, rendered = 0, still = pa_source_kind(r->src) != PA_SOURCE_VIDEO;
     while (!g_interrupted && (ret = pa_source_read(r->src, &frame, &t, r->fps_out)) == 0) {
         if (still)
             pa_tracker_reset(r->tr); // unrelated stills: no tracking across files
