@@ -6,12 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(build-essential cmake ninja-build pkg-config clang
+# Libraries are checked with dpkg; tools (the part after ':') by their command, so a tool
+# installed some other way (node/npm from NodeSource, python3 from pyenv...) is accepted.
+PKGS=(build-essential:cc cmake:cmake ninja-build:ninja pkg-config:pkg-config clang:clang
       libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
       libpng-dev libjpeg62-turbo-dev libssl-dev libcjson-dev libyaml-dev
-      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
-      libsdl2-dev libmicrohttpd-dev xvfb
-      npm dpkg-dev curl python3)
+      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+      ffmpeg:ffmpeg libsdl2-dev libmicrohttpd-dev xvfb:Xvfb
+      npm:npm dpkg-dev:dpkg-deb curl:curl python3:python3)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf 'panim setup: %s\n' "$*" >&2; exit 1; }
@@ -19,9 +21,12 @@ die() { printf 'panim setup: %s\n' "$*" >&2; exit 1; }
 install_packages() {
     [ "${PA_SKIP_APT:-0}" = 1 ] && { say "PA_SKIP_APT=1: not checking Debian packages"; return; }
     command -v dpkg-query >/dev/null 2>&1 ||
-        die "this is not a Debian-family system (no dpkg-query). Install the equivalents of: ${PKGS[*]} and re-run with PA_SKIP_APT=1."
+        die "this is not a Debian-family system (no dpkg-query). Install the equivalents of: ${PKGS[*]%%:*} and re-run with PA_SKIP_APT=1."
     local missing=()
-    for p in "${PKGS[@]}"; do
+    for entry in "${PKGS[@]}"; do
+        local p=${entry%%:*} cmd=
+        [ "$p" != "$entry" ] && cmd=${entry#*:}
+        if [ -n "$cmd" ] && command -v "$cmd" >/dev/null 2>&1; then continue; fi
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && { say "Debian packages: all present"; return; }

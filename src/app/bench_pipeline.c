@@ -216,8 +216,8 @@ void pa_bench_print_row(FILE *f, const struct pa_bench_result *r, int mark)
     snprintf(lat, sizeof(lat), "%.1f/%.1f/%.1f", r->lat_p50, r->lat_p95, r->lat_max);
     fprintf(f, "%c %-9s %-9s %4s %5d %4.0f %6.1f%c %12s %11s %18s %5lld %5.1f %6.0f %7.1f%s\n",
             mark > 0 ? '*' : ' ', size, drv, thr, r->c.crop_size, r->c.fps, r->fps_out,
-            r->meets_fps ? ' ' : '!', trk, anim, lat, (long long)r->dropped, r->cpu_pct,
-            r->rss_mib, r->max_gap_ms, r->failed ? "  FAILED" : "");
+            r->meets_fps ? ' ' : '!', trk, anim, lat, (long long)r->dropped, r->cpu_pct, r->rss_mib,
+            r->max_gap_ms, r->failed ? "  FAILED" : "");
 }
 
 void pa_bench_print_targets(FILE *f, const struct pa_bench_result *rows, int n)
@@ -229,8 +229,8 @@ void pa_bench_print_targets(FILE *f, const struct pa_bench_result *rows, int n)
         fprintf(f,
                 "  target 720p %s@%.0f t%d+a%d crop %d: %.0f fps %s | CPU %.0f%% %s half | "
                 "latency p95 %.1f ms %s %.0f ms\n",
-                r->c.driver_name, r->c.fps, r->c.track_threads, r->c.anim_threads,
-                r->c.crop_size, r->c.fps, r->meets_fps ? "reached" : "MISSED", r->cpu_pct,
+                r->c.driver_name, r->c.fps, r->c.track_threads, r->c.anim_threads, r->c.crop_size,
+                r->c.fps, r->meets_fps ? "reached" : "MISSED", r->cpu_pct,
                 r->cpu_pct < PA_BENCH_TARGET_CPU_PCT ? "<" : ">=", r->lat_p95,
                 r->lat_p95 <= PA_BENCH_TARGET_LAT_MS ? "<=" : ">", PA_BENCH_TARGET_LAT_MS);
     }
@@ -253,11 +253,11 @@ int pa_bench_write_csv(const char *path, const struct pa_bench_result *rows, int
         fprintf(f,
                 "%d,%d,%s,%.2f,%d,%d,%d,%.3f,%.2f,%.2f,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,"
                 "%.3f,%lld,%lld,%.2f,%.1f,%d\n",
-                r->c.w, r->c.h, r->c.driver_name, r->c.fps, r->c.track_threads,
-                r->c.anim_threads, r->c.crop_size, r->window_s, r->fps_in, r->fps_out,
-                r->meets_fps, r->track_p50, r->track_p95, r->anim_p50, r->anim_p95, r->lat_p50,
-                r->lat_p95, r->lat_max, r->max_gap_ms, (long long)r->frames_out,
-                (long long)r->dropped, r->cpu_pct, r->rss_mib, r->failed);
+                r->c.w, r->c.h, r->c.driver_name, r->c.fps, r->c.track_threads, r->c.anim_threads,
+                r->c.crop_size, r->window_s, r->fps_in, r->fps_out, r->meets_fps, r->track_p50,
+                r->track_p95, r->anim_p50, r->anim_p95, r->lat_p50, r->lat_p95, r->lat_max,
+                r->max_gap_ms, (long long)r->frames_out, (long long)r->dropped, r->cpu_pct,
+                r->rss_mib, r->failed);
     }
     if (fclose(f) != 0) {
         pa_log_error("app", "%s: write failed", path);

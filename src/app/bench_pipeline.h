@@ -34,29 +34,29 @@ struct pa_bench_case {
     const char *driver_name; ///< label: "idle" or "video"
     double fps;              ///< idle: the driver's rate; video: the file's rate (the target)
     int track_threads, anim_threads;
-    int crop_size;           ///< animated crop resolution (animate.crop_size)
+    int crop_size; ///< animated crop resolution (animate.crop_size)
 };
 
 struct pa_bench_result {
     struct pa_bench_case c;
-    double window_s;             ///< measured wall time
-    double fps_in, fps_out;      ///< frames captured / rendered per second in the window
-    double track_p50, track_p95; ///< ms per frame in the track stage
-    double anim_p50, anim_p95;   ///< ms per frame in the animate stage
+    double window_s;                  ///< measured wall time
+    double fps_in, fps_out;           ///< frames captured / rendered per second in the window
+    double track_p50, track_p95;      ///< ms per frame in the track stage
+    double anim_p50, anim_p95;        ///< ms per frame in the animate stage
     double lat_p50, lat_p95, lat_max; ///< capture timestamp -> output written, ms
-    double max_gap_ms;           ///< longest pause between two rendered frames
-    int64_t frames_out, dropped; ///< in the window
-    double cpu_pct;              ///< process CPU / (window x online cores), 100 = all busy
-    double rss_mib;              ///< resident memory at the end of the window
-    int meets_fps;               ///< fps_out >= PA_BENCH_FPS_TOLERANCE x c.fps
-    int failed;                  ///< the pipeline could not be created or stopped early
+    double max_gap_ms;                ///< longest pause between two rendered frames
+    int64_t frames_out, dropped;      ///< in the window
+    double cpu_pct;                   ///< process CPU / (window x online cores), 100 = all busy
+    double rss_mib;                   ///< resident memory at the end of the window
+    int meets_fps;                    ///< fps_out >= PA_BENCH_FPS_TOLERANCE x c.fps
+    int failed;                       ///< the pipeline could not be created or stopped early
 };
 
 /** The machine, for report headers. */
 struct pa_bench_machine {
-    char cpu[128]; ///< model name from /proc/cpuinfo
-    int cores;     ///< online CPUs
-    double load1;  ///< 1-minute load average when the benchmark started
+    char cpu[128];     ///< model name from /proc/cpuinfo
+    int cores;         ///< online CPUs
+    double load1;      ///< 1-minute load average when the benchmark started
     const char *build; ///< "release" (NDEBUG) or "debug"
 };
 

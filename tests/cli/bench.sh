@@ -56,7 +56,8 @@ echo "ok: bench pipeline --json --csv"
 
 # 2. --tune --write-config: the file loads and holds the chosen split and crop size.
 "$P" bench pipeline --tune --size 320x240 --duration 1 --warmup 0.5 --json \
-    --write-config "$T/tuned.yaml" >"$T/t.json" 2>"$T/t.err" || fail "tune failed: $(cat "$T/t.err")"
+    --write-config "$T/tuned.yaml" >"$T/t.json" 2>"$T/t.err" ||
+    fail "tune failed: $(cat "$T/t.err")"
 "$P" config check "$T/tuned.yaml" >/dev/null 2>"$T/check.err" ||
     fail "config check refused it: $(cat "$T/check.err")"
 "$P" config dump --config "$T/tuned.yaml" >"$T/dump.yaml" 2>&1 || fail "config dump failed"
@@ -81,7 +82,8 @@ assert sections[("track", "threads")] == str(best["track_threads"]), sections[("
 assert sections[("animate", "threads")] == str(best["anim_threads"])
 assert sections[("animate", "crop_size")] == str(best["crop_size"])
 assert sections[("output", "size")] == "320x240", sections[("output", "size")]
-print(f'tuned: track {best["track_threads"]}, anim {best["anim_threads"]}, crop {best["crop_size"]}')
+print(f'tuned: track {best["track_threads"]}, anim {best["anim_threads"]}, '
+      f'crop {best["crop_size"]}')
 PY
 "$P" live --config "$T/tuned.yaml" -o null --duration 1 --status 0 >"$T/live.log" 2>&1 ||
     fail "panim live --config refused it: $(cat "$T/live.log")"
@@ -104,6 +106,7 @@ python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["models"] and all("median_ms" in m for m in d["models"]), d
-print("bench_nn:", len(d["models"]), "rows")' "$T/nn.json" || fail "bench nn JSON: $(head -c 300 "$T/nn.json")"
+print("bench_nn:", len(d["models"]), "rows")' "$T/nn.json" ||
+    fail "bench nn JSON: $(head -c 300 "$T/nn.json")"
 echo "ok: bench nn --json"
 echo "4 passed, 0 failed"

@@ -22,17 +22,20 @@ while [ $# -gt 0 ]; do
     case $1 in --metrics-csv) csv=$2; shift ;; --duration) dur=$2; shift ;; esac
     shift
 done
-echo "uptime_s,fps_in,fps_out,latency_p50_ms,latency_p95_ms,latency_max_ms,track_p50_ms,animate_p50_ms,cpu_percent,rss_mib,frames_out,dropped" >"$csv"
+{ printf 'uptime_s,fps_in,fps_out,latency_p50_ms,latency_p95_ms,latency_max_ms,'
+  printf 'track_p50_ms,animate_p50_ms,cpu_percent,rss_mib,frames_out,dropped\n'; } >"$csv"
 for i in $(seq "$dur"); do
     echo "$i.00,30,30,5,8,9,0,5,50,$((100 + i * FAKE_LEAK)).0,$((i * 30)),0" >>"$csv"
 done
 echo "$dur.05,30,30,5,8,9,0,5,50,90.0,$((dur * 30)),0" >>"$csv"
-echo "live: $((dur * 30)) frames out in $dur.0 s, dropped 0, latency p95 8.0 ms, max frame gap 40.0 ms, portrait switches 0 ok / 0 refused"
+echo "live: $((dur * 30)) frames out in $dur.0 s, dropped 0, latency p95 8.0 ms," \
+    "max frame gap 40.0 ms, portrait switches 0 ok / 0 refused"
 FAKE
 chmod +x "$T/fake/panim"
 FAKE_LEAK=1 PANIM=$T/fake/panim bash "$SOAK" 12 >"$T/leak.log" 2>&1 &&
     fail "a 1 MiB/s leak passed: $(cat "$T/leak.log")"
-grep -q "FAIL: RSS grows 3600.0 MiB/hour" "$T/leak.log" || fail "leak not reported: $(cat "$T/leak.log")"
+grep -q "FAIL: RSS grows 3600.0 MiB/hour" "$T/leak.log" ||
+    fail "leak not reported: $(cat "$T/leak.log")"
 FAKE_LEAK=0 PANIM=$T/fake/panim bash "$SOAK" 12 >"$T/flat.log" 2>&1 ||
     fail "flat RSS failed: $(cat "$T/flat.log")"
 echo "ok: the verdict catches a leak and passes a flat run"
