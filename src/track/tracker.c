@@ -35,6 +35,7 @@ struct pa_tracker {
     struct pa_pose_filter pose_filter;
     int n_points;
     int have_prev;                ///< raw landmarks of the previous frame are valid
+    int tile_wait;                ///< frames until the next tiled (small-face) search
     int num_faces;
     float raw[PA_FACE_MAX_POINTS][3];
     float smooth[PA_FACE_MAX_POINTS][3];
@@ -125,6 +126,7 @@ void pa_tracker_destroy(struct pa_tracker *tr)
 void pa_tracker_reset(struct pa_tracker *tr)
 {
     tr->have_prev = 0;
+    tr->tile_wait = 0;
     tr->num_faces = 0;
     pa_euro_bank_reset(tr->bank);
     pa_pose_filter_reset(&tr->pose_filter);
@@ -158,16 +160,76 @@ static int select_face(const struct pa_tracker *tr, const struct pa_image *img, 
 }
 
 /* Detector pass: sets *roi from the chosen face. @return 1 found, 0 none, <0 error. */
+/* Detector on the square sub-image (x, y, side) of img; detections in image pixels. */
+static int detect_in(struct pa_tracker *tr, const struct pa_image *img, int x, int y, int side,
+                     int *n)
+{
+    struct pa_image view;
+    int ret = pa_image_view(&view, img, x, y, side, side);
+    if (ret < 0)
+        return ret;
+    if ((ret = pa_detector_run(tr->det, &view, tr->dets, PA_DETECTOR_MAX_FACES, n)) < 0)
+        return ret;
+    for (int i = 0; i < *n; i++) {
+        for (int k = 0; k < 4; k++)
+            tr->dets[i].box[k] += (float)((k & 1) ? y : x);
+        for (int k = 0; k < 6; k++) {
+            tr->dets[i].kp[k][0] += (float)x;
+            tr->dets[i].kp[k][1] += (float)y;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The short-range detector sees the whole frame letterboxed to 128×128, so a face under
+ * ~10% of the long side (a wide photo, a person in the distance) is too small for it.
+ * When the full frame finds nothing, look again in squares: the frame's own height/width
+ * along its long side, then half-size squares overlapping by half. Bounded: at most 3 + 9
+ * detector runs, and on a stream only every 15th lost frame.
+ */
+static int detect_tiles(struct pa_tracker *tr, const struct pa_image *img, int *n)
+{
+    int side = PA_MIN(img->w, img->h);
+    for (int level = 0; level < 2 && *n == 0; level++) {
+        int s = level == 0 ? side : side / 2;
+        if (s < 160 || (level == 0 && side == PA_MAX(img->w, img->h)))
+            continue;
+        int step = level == 0 ? s : s / 2;
+        for (int y = 0; y + s <= img->h && *n == 0; y += step) {
+            for (int x = 0; x + s <= img->w && *n == 0; x += step) {
+                int ret = detect_in(tr, img, x, y, s, n);
+                if (ret < 0)
+                    return ret;
+            }
+            /* the last column/row flush with the border */
+            if (*n == 0 && (img->w - s) % step) {
+                int ret = detect_in(tr, img, img->w - s, y, s, n);
+                if (ret < 0)
+                    return ret;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Detector pass: sets *roi from the chosen face. @return 1 found, 0 none, <0 error. */
 static int detect(struct pa_tracker *tr, const struct pa_image *img, struct pa_roi *roi)
 {
     int n = 0;
     int ret = pa_detector_run(tr->det, img, tr->dets, PA_DETECTOR_MAX_FACES, &n);
     if (ret < 0)
         return ret;
+    if (n == 0 && tr->tile_wait-- <= 0) {
+        tr->tile_wait = 15;
+        if ((ret = detect_tiles(tr, img, &n)) < 0)
+            return ret;
+    }
     tr->num_faces = n;
     int i = select_face(tr, img, n);
     if (i < 0)
         return 0;
+    tr->tile_wait = 0;
     pa_roi_from_box(roi, tr->dets[i].box, tr->dets[i].kp[0], tr->dets[i].kp[1]);
     return 1;
 }
