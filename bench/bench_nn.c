@@ -173,6 +173,11 @@ int main(int argc, char **argv)
     int status = 0, n_out = 0;
     if (parse_args(argc, argv, &o) < 0)
         return 2;
+    if (o.backend == PA_NN_BACKEND_XNNPACK && !pa_nn_have_xnnpack()) {
+        fprintf(stderr, "bench_nn: this build has no XNNPACK backend (ref-only); use "
+                        "--backend ref\n");
+        return 2;
+    }
     if (o.json)
         printf("{\"models\":[");
     else
