@@ -40,5 +40,14 @@ FAKE_LEAK=0 PANIM=$T/fake/panim bash "$SOAK" 12 >"$T/flat.log" 2>&1 ||
     fail "flat RSS failed: $(cat "$T/flat.log")"
 echo "ok: the verdict catches a leak and passes a flat run"
 
+# Under AddressSanitizer, freed memory sits in ASan's quarantine (RSS climbs by design) and
+# the X/D-Bus libraries SDL loads leak a few static blocks: there the run must still succeed
+# with every output fed, but the memory verdict belongs to the optimised builds (leaks in
+# our code are LeakSanitizer's job in the other tests, which run with leak detection on).
+if grep -Eq "PA_SANITIZE:STRING=.+" "$B/CMakeCache.txt" 2>/dev/null; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    export PA_SOAK_MAX_GROWTH=100000
+    echo "note: sanitizer build: RSS growth not judged"
+fi
 bash "$SOAK" 60 "$B" || fail "soak failed"
 echo "2 passed, 0 failed"
