@@ -33,6 +33,8 @@
 #include "pa_config.h"
 #include "panim.h"
 
+#include "bench_util.h"
+
 #define MAX_RUNS 20000
 #define N_DRIVERS 24
 
@@ -48,24 +50,11 @@ struct result {
     double median_ms, p95_ms, cpu_ms, allocs;
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
 static double cpu_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 typedef int (*bench_fn)(void *ctx, int i);

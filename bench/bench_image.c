@@ -19,22 +19,11 @@
 #include "core/mem.h"
 #include "panim.h"
 
+#include "bench_util.h"
+
 #define MAX_RUNS 20000
 
 typedef int (*bench_fn)(void *ctx);
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double g_budget_ms = 1000;
 

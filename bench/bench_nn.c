@@ -26,6 +26,8 @@
 #include "pa_config.h"
 #include "panim.h"
 
+#include "bench_util.h"
+
 static const char *const k_models[] = {
     "face_detection_short_range",
     "face_landmark",
@@ -44,19 +46,6 @@ struct bench_result {
     double median_ms, p95_ms, gflops;
     uint64_t allocs;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return a < b ? -1 : a > b;
-}
 
 /* MACs per inference, from the graph the loader builds (not exposed by the public API). */
 static int model_macs(const char *path, uint64_t *macs)
@@ -122,17 +111,6 @@ done:
     pa_parallel_destroy(par);
     free(times);
     return ret;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)

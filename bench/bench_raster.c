@@ -26,6 +26,8 @@
 #include "core/mem.h"
 #include "panim.h"
 
+#include "bench_util.h"
+
 #define MAX_RUNS 20000
 #define CROP 512
 #define GRID_X 23
@@ -44,17 +46,6 @@ static double clock_ms(clockid_t id)
     struct timespec ts;
     clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static double now_ms(void)
-{
-    return clock_ms(CLOCK_MONOTONIC);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int run_case(const char *name, int threads, bench_fn fn, void *ctx)

@@ -50,6 +50,8 @@
 #include "track/pose.h"
 #include "track/smooth.h"
 
+#include "bench_util.h"
+
 #define WARMUP 5
 
 struct opts {
@@ -62,13 +64,6 @@ struct clip {
     struct pa_image *f; ///< n decoded frames, RGB24
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* CPU time of the whole process (every thread), ms: what the work costs even when other
  * processes share the cores and stretch the wall-clock time. */
 static double cpu_ms(void)
@@ -76,12 +71,6 @@ static double cpu_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return a < b ? -1 : a > b;
 }
 
 static void stats(double *t, int n, double *median, double *p95)
@@ -284,17 +273,6 @@ done:
     pa_nn_model_destroy(dm);
     free(crop);
     return ret;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)

@@ -336,23 +336,6 @@ static void deform(struct pa_idle *id, float blink, float smile, const float gaz
     }
 }
 
-static void fill_expr(struct pa_face_expr *x, const struct pa_expression *e)
-{
-    x->eye_open[0] = e->v[PA_EXPR_EYE_OPEN_R];
-    x->eye_open[1] = e->v[PA_EXPR_EYE_OPEN_L];
-    x->gaze_x[0] = e->v[PA_EXPR_GAZE_X_R];
-    x->gaze_y[0] = e->v[PA_EXPR_GAZE_Y_R];
-    x->gaze_x[1] = e->v[PA_EXPR_GAZE_X_L];
-    x->gaze_y[1] = e->v[PA_EXPR_GAZE_Y_L];
-    x->mouth_open = e->v[PA_EXPR_MOUTH_OPEN];
-    x->mouth_width = e->v[PA_EXPR_MOUTH_WIDTH];
-    x->smile = e->v[PA_EXPR_SMILE];
-    x->pucker = e->v[PA_EXPR_PUCKER];
-    x->brow_raise[0] = e->v[PA_EXPR_BROW_R];
-    x->brow_raise[1] = e->v[PA_EXPR_BROW_L];
-    x->jaw_x = e->v[PA_EXPR_JAW_X];
-}
-
 /* Head pose at t: the neutral one plus sway and breathing, turning about the neck pivot. */
 static void pose_at(const struct pa_idle *id, double t, float fade, struct pa_pose *p)
 {
@@ -433,6 +416,6 @@ int pa_idle_next(struct pa_idle *idle, double t, struct pa_face_state *out)
     int ret = pa_expression_compute(&idle->work[0][0], n, &e);
     if (ret < 0)
         return ret;
-    fill_expr(&out->expr, &e);
+    pa_expression_to_public(&e, &out->expr);
     return 0;
 }

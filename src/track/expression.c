@@ -135,3 +135,20 @@ int pa_expression_compute(const float *canon, int n, struct pa_expression *e)
     }
     return 0;
 }
+
+void pa_expression_to_public(const struct pa_expression *e, struct pa_face_expr *x)
+{
+    x->eye_open[0] = e->v[PA_EXPR_EYE_OPEN_R];
+    x->eye_open[1] = e->v[PA_EXPR_EYE_OPEN_L];
+    x->gaze_x[0] = e->v[PA_EXPR_GAZE_X_R];
+    x->gaze_y[0] = e->v[PA_EXPR_GAZE_Y_R];
+    x->gaze_x[1] = e->v[PA_EXPR_GAZE_X_L];
+    x->gaze_y[1] = e->v[PA_EXPR_GAZE_Y_L];
+    x->mouth_open = e->v[PA_EXPR_MOUTH_OPEN];
+    x->mouth_width = e->v[PA_EXPR_MOUTH_WIDTH];
+    x->smile = e->v[PA_EXPR_SMILE];
+    x->pucker = e->v[PA_EXPR_PUCKER];
+    x->brow_raise[0] = e->v[PA_EXPR_BROW_R];
+    x->brow_raise[1] = e->v[PA_EXPR_BROW_L];
+    x->jaw_x = e->v[PA_EXPR_JAW_X];
+}

@@ -79,4 +79,9 @@ const char *pa_expression_name(int feature);
 /** Documented range of a feature (lo <= v <= hi). */
 void pa_expression_range(int feature, float *lo, float *hi);
 
+struct pa_face_expr;
+
+/** Copy the features into the public struct (index 0 = the person's right side). */
+void pa_expression_to_public(const struct pa_expression *e, struct pa_face_expr *x);
+
 #endif /* PA_TRACK_EXPRESSION_H */

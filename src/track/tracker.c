@@ -257,23 +257,6 @@ static void fill_pose(struct pa_head_pose *hp, const struct pa_pose *p)
     memcpy(hp->rot, p->r, sizeof(hp->rot));
 }
 
-static void fill_expr(struct pa_face_expr *x, const struct pa_expression *e)
-{
-    x->eye_open[0] = e->v[PA_EXPR_EYE_OPEN_R];
-    x->eye_open[1] = e->v[PA_EXPR_EYE_OPEN_L];
-    x->gaze_x[0] = e->v[PA_EXPR_GAZE_X_R];
-    x->gaze_y[0] = e->v[PA_EXPR_GAZE_Y_R];
-    x->gaze_x[1] = e->v[PA_EXPR_GAZE_X_L];
-    x->gaze_y[1] = e->v[PA_EXPR_GAZE_Y_L];
-    x->mouth_open = e->v[PA_EXPR_MOUTH_OPEN];
-    x->mouth_width = e->v[PA_EXPR_MOUTH_WIDTH];
-    x->smile = e->v[PA_EXPR_SMILE];
-    x->pucker = e->v[PA_EXPR_PUCKER];
-    x->brow_raise[0] = e->v[PA_EXPR_BROW_R];
-    x->brow_raise[1] = e->v[PA_EXPR_BROW_L];
-    x->jaw_x = e->v[PA_EXPR_JAW_X];
-}
-
 /* Pose, smoothing, canonical shape and expression from tr->raw. */
 static int finish(struct pa_tracker *tr, double t, struct pa_face_state *out)
 {
@@ -308,7 +291,7 @@ static int finish(struct pa_tracker *tr, double t, struct pa_face_state *out)
     struct pa_expression e;
     if ((ret = pa_expression_compute(&tr->canon[0][0], n, &e)) < 0)
         return ret;
-    fill_expr(&out->expr, &e);
+    pa_expression_to_public(&e, &out->expr);
     return 0;
 }
 
