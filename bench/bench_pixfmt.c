@@ -32,20 +32,12 @@ static double g_budget_ms = 1000;
 static int run_case(const char *name, double mpix, bench_fn fn, void *ctx)
 {
     static double t[MAX_RUNS];
-    if (fn(ctx) < 0) {
+    double allocs;
+    int n = bench_sample(fn, ctx, g_budget_ms, t, MAX_RUNS, &allocs);
+    if (n < 0) {
         fprintf(stderr, "%s: failed\n", name);
         return -1;
     }
-    uint64_t a0 = pa_mem_alloc_count();
-    double start = now_ms();
-    int n = 0;
-    while (n < MAX_RUNS && (n < 5 || now_ms() - start < g_budget_ms)) {
-        double t0 = now_ms();
-        fn(ctx);
-        t[n++] = now_ms() - t0;
-    }
-    double allocs = (double)(pa_mem_alloc_count() - a0) / n;
-    qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
     double med = t[n / 2], p95 = t[(int)ceil(0.95 * n) - 1];
     /* The minimum too: on a loaded machine it is the closest to the undisturbed cost. */
     printf("%-32s %6d runs  min %7.3f  median %7.3f  p95 %7.3f ms  %6.1f Mpix/s  %3.1f allocs\n",
