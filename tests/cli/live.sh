@@ -100,4 +100,16 @@ limit=${PA_LIVE_MAX_GAP_MS:-$limit}
 python3 -c "import sys; sys.exit(0 if float('$gap') <= $limit else 1)" ||
     fail "frame gap $gap ms > $limit ms during switching: $summary"
 echo "ok: switching ($ok applied, $refused refused, max gap $gap ms)"
+
+# 6. SIGTERM mid-run: outputs flushed and closed, the recording valid with every frame.
+"$P" live -s "$portrait" -d idle --output "file:$T/term.mp4" --realtime --status 0 \
+    >"$T/term.log" 2>&1 &
+pid=$!
+sleep 3
+kill -TERM $pid
+wait $pid || fail "SIGTERM gave a non-zero exit: $(cat "$T/term.log")"
+n_out=$(sed -n 's/^live: \([0-9]*\) frames out.*/\1/p' "$T/term.log")
+[ -n "$n_out" ] && [ "$n_out" -gt 10 ] || fail "no frames before SIGTERM: $(cat "$T/term.log")"
+[ "$(frames "$T/term.mp4")" = "$n_out" ] || fail "recording has $(frames "$T/term.mp4") of $n_out"
+echo "ok: SIGTERM leaves a valid recording ($n_out frames)"
 echo "1 passed, 0 failed"
