@@ -247,7 +247,7 @@ void pa_pipeline_get_status(struct pa_pipeline *pl, struct pa_pipeline_status *s
 {
     memset(st, 0, sizeof(*st));
     double now = (double)pa_capture_now_ns() / 1e6;
-    st->uptime_s = (now - pl->start_ms) / 1000.0;
+    st->uptime_s = (now - atomic_load(&pl->start_ms)) / 1000.0;
     struct pa_stats_summary cap, trk, anim, lat;
     pa_stats_get(&pl->st_capture, &cap);
     pa_stats_get(&pl->st_track, &trk);
@@ -362,11 +362,12 @@ int pa_pipeline_run(struct pa_pipeline *pl)
               "track_p50_ms,animate_p50_ms,cpu_percent,rss_mib,frames_out,dropped\n",
               csv);
     }
-    pl->start_ms = (double)pa_capture_now_ns() / 1e6;
-    struct run_clock rc = {.last_ms = pl->start_ms, .cpu_last = pa_stats_cpu_seconds()};
+    double start = (double)pa_capture_now_ns() / 1e6;
+    atomic_store(&pl->start_ms, start);
+    struct run_clock rc = {.last_ms = start, .cpu_last = pa_stats_cpu_seconds()};
     int ret = pa_pipeline_start_threads(pl), n_ticks = 0;
     time_t watch_since = time(NULL);
-    double next_tick = pl->start_ms + 1000.0;
+    double next_tick = start + 1000.0;
     while (ret == 0 && !atomic_load(&pl->stop) && !atomic_load(&pl->anim_done)) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
@@ -380,7 +381,7 @@ int pa_pipeline_run(struct pa_pipeline *pl)
             break;
         }
         double now = (double)pa_capture_now_ns() / 1e6;
-        if (!pl->o.offline && pl->o.duration > 0 && now - pl->start_ms >= pl->o.duration * 1e3)
+        if (!pl->o.offline && pl->o.duration > 0 && now - start >= pl->o.duration * 1e3)
             break;
         if (now >= next_tick) {
             next_tick += 1000.0;

@@ -75,7 +75,7 @@ struct pa_pipeline {
     atomic_int portrait_index; ///< hotkey position in o.portraits (output threads)
     /* statistics */
     struct pa_stage_stats st_capture, st_track, st_anim, st_latency;
-    double start_ms;
+    _Atomic double start_ms; ///< set by the run loop, read by status (control API thread)
     _Atomic double max_gap_ms;     ///< longest time between two rendered frames (animate)
     _Atomic double fps_in, fps_out, lat_p50; ///< written by the run loop, read by overlays
 };

@@ -42,7 +42,7 @@ echo "ok: idle offline 2 s at 25 fps = 50 frames"
 
 # 3. The recording hits a file-size limit mid-run; the MJPEG output keeps streaming.
 port2=$((port + 1))
-( ulimit -f 200; exec "$P" live -s "$portrait" -d "$clip" --output "file:$T/full.mp4" \
+( ulimit -f 40; exec "$P" live -s "$portrait" -d "$clip" --output "file:$T/full.mp4" \
     --output "mjpeg:$port2" --realtime --status 0 ) >"$T/full.log" 2>&1 &
 pid=$!
 sleep 2
