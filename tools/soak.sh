@@ -50,7 +50,8 @@ outs=() ; names=()
 if have FFMPEG; then outs+=(--output "file:$T/soak.mp4"); names+=(file); fi
 port=
 if have MICROHTTPD && command -v curl >/dev/null; then
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
     outs+=(--output "mjpeg:$port"); names+=(mjpeg+curl)
 fi
 if [ "${PA_SOAK_WINDOW:-1}" != 0 ] && have SDL2 && command -v Xvfb >/dev/null; then
@@ -65,7 +66,10 @@ if [ "${PA_SOAK_WINDOW:-1}" != 0 ] && have SDL2 && command -v Xvfb >/dev/null; t
         echo "note: Xvfb did not start; no window output"
     fi
 fi
-[ ${#outs[@]} -gt 0 ] || { echo "SKIP: no output backend to soak (FFmpeg, microhttpd, SDL2)"; exit 77; }
+if [ ${#outs[@]} = 0 ]; then
+    echo "SKIP: no output backend to soak (FFmpeg, microhttpd, SDL2)"
+    exit 77
+fi
 size=()
 [ -n "${PA_SOAK_SIZE:-}" ] && size=(--size "$PA_SOAK_SIZE")
 
@@ -113,7 +117,8 @@ python3 - "$T/metrics.csv" "$SECS" "$rc" "$MAX_GROWTH" "$MIN_RISE" "$FPS" "${cli
     "${file_frames:--}" "$summary" <<'PY'
 import csv, sys
 path, secs, rc, max_growth, min_rise, fps, client, file_frames, summary = sys.argv[1:10]
-secs, rc, max_growth, min_rise, fps = int(secs), int(rc), float(max_growth), float(min_rise), float(fps)
+secs, rc, fps = int(secs), int(rc), float(fps)
+max_growth, min_rise = float(max_growth), float(min_rise)
 bad = []
 try:
     rows = list(csv.DictReader(open(path)))
@@ -158,7 +163,8 @@ elapsed = float(final.get("uptime_s", 0) or 0)
 print(f"soak: {elapsed:.0f} s, {frames} frames out ({frames / max(elapsed, 1e-9):.1f} fps, "
       f"driver {fps:g}), dropped {dropped}, max frame gap {gap} ms")
 print(f"soak: RSS {rss0:.1f} -> {rss1:.1f} MiB; after {skip:.0f} s: {len(fit)} samples, "
-      f"growth {growth_h:+.2f} MiB/hour (fitted rise {rise:+.2f} MiB; limit {max_growth:g} MiB/hour)")
+      f"growth {growth_h:+.2f} MiB/hour (fitted rise {rise:+.2f} MiB; "
+      f"limit {max_growth:g} MiB/hour)")
 if client != "-":
     print(f"soak: HTTP client received {client} JPEG frames")
     if int(client or 0) < max(1, frames // 4):
