@@ -340,6 +340,8 @@ static void tick(struct pa_pipeline *pl, struct run_clock *rc, FILE *csv, int *n
                 atomic_load(&pl->fps_in), atomic_load(&pl->fps_out), st.lat_p50, st.lat_p95,
                 st.lat_max, st.track_p50, st.anim_p50, cpu_pct, st.rss_mib,
                 (long long)st.frames_out, (long long)st.dropped);
+    if (csv)
+        fflush(csv); /* one row a second, readable while the stream runs */
     if (pl->o.status_every > 0 && ++*n_ticks % pl->o.status_every == 0)
         fprintf(stderr,
                 "live: %.1f fps in, %.1f out | latency p50 %.1f p95 %.1f ms | track %.1f, "
